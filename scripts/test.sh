@@ -1,0 +1,29 @@
+#!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
+# The test command of the README: installs what is missing, builds, runs the whole suite.
+# usage: test.sh [--sanitize | --valgrind]   (default: a RelWithDebInfo build in build/)
+set -eu
+root=$(cd "$(dirname "$0")/.." && pwd)
+"$root/scripts/deps.sh"
+case "${1:-}" in
+--sanitize)
+	dir="$root/build-sanitize"
+	opts="-DCMAKE_BUILD_TYPE=Debug -DPMEMKIT_SANITIZE=ON -DPMEMKIT_BENCH=OFF"
+	;;
+--valgrind)
+	dir="$root/build-valgrind"
+	opts="-DCMAKE_BUILD_TYPE=Debug -DPMEMKIT_VALGRIND=ON -DPMEMKIT_BENCH=OFF"
+	;;
+"")
+	dir="$root/build"
+	opts=""
+	;;
+*)
+	echo "usage: $0 [--sanitize | --valgrind]" >&2
+	exit 2
+	;;
+esac
+# shellcheck disable=SC2086
+"$root/scripts/build.sh" "$dir" $opts
+cd "$dir"
+ctest --output-on-failure -j "$(nproc)"

@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Small helpers used by every library. */
+
+#ifndef PMEMKIT_COMMON_UTIL_H
+#define PMEMKIT_COMMON_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* a must be a power of two */
+#define ALIGN_UP(x, a)	 (((x) + ((a)-1)) & ~((__typeof__(x))(a)-1))
+#define ALIGN_DOWN(x, a) ((x) & ~((__typeof__(x))(a)-1))
+#define IS_POW2(x)	 ((x) != 0 && (((x) & ((x)-1)) == 0))
+
+#define likely(x)   __builtin_expect(!!(x), 1)
+#define unlikely(x) __builtin_expect(!!(x), 0)
+
+#define CACHELINE_SIZE 64
+
+#if defined(__x86_64__)
+#include <emmintrin.h>
+static inline void cpu_relax(void)
+{
+	_mm_pause();
+}
+#else
+#include <sched.h>
+static inline void cpu_relax(void)
+{
+	sched_yield();
+}
+#endif
+
+#endif
