@@ -1,6 +1,8 @@
 # SPDX-License-Identifier: BSD-3-Clause
 # Compiler flags shared by every target of the project.
 
+# POSIX and GNU interfaces (clock_gettime, pthread extensions, GNU strerror_r) in strict C11.
+add_compile_definitions(_GNU_SOURCE)
 add_compile_options(-Wall -Wextra -Wno-missing-field-initializers)
 add_compile_options($<$<COMPILE_LANGUAGE:C>:-Wstrict-prototypes>)
 
