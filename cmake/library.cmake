@@ -30,9 +30,14 @@ endfunction()
 
 # pmemkit_install_package(<name> <version>)
 # Installs <name>.pc from pkgconfig.pc.in and <name>-config[-version].cmake from
-# config.cmake.in, both found in the calling directory.
+# config.cmake.in, both found in the calling directory. In pkgconfig.pc.in,
+# @CMAKE_INSTALL_PREFIX@ expands to a prefix relative to the .pc file.
 function(pmemkit_install_package name version)
 	set(PACKAGE_VERSION ${version})
+	# The .pc file locates the prefix relative to itself, so that the installed tree can be
+	# moved (and installed with cmake --install --prefix).
+	file(RELATIVE_PATH pc_to_prefix ${CMAKE_INSTALL_FULL_LIBDIR}/pkgconfig ${CMAKE_INSTALL_PREFIX})
+	set(CMAKE_INSTALL_PREFIX "\${pcfiledir}/${pc_to_prefix}")
 	configure_file(${CMAKE_CURRENT_SOURCE_DIR}/pkgconfig.pc.in
 		       ${CMAKE_CURRENT_BINARY_DIR}/${name}.pc @ONLY)
 	install(FILES ${CMAKE_CURRENT_BINARY_DIR}/${name}.pc
