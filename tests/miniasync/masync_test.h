@@ -8,6 +8,11 @@
 #ifndef MASYNC_TEST_H
 #define MASYNC_TEST_H
 
+/* rand_r, usleep */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
