@@ -1,0 +1,279 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Block read/write throughput of one libpmemblk build (ours or Debian's PMDK: the same source
+ * is compiled against each). It runs as a small server so that run.sh can keep one warmed-up
+ * pool per library alive and alternate the measurements between the two libraries cell by
+ * cell, which keeps drifting machine load from favouring either side.
+ *
+ *	bench_blk serve <pool file> <bsize> <pool size in MiB>
+ *
+ * creates the pool (the file is replaced), writes every block once so that reads copy real
+ * data, prints "ready <nblock>", then answers one line per command on stdin:
+ *
+ *	run <read|write> <sync|async> <threads> <seconds>
+ *		-> "result <ops> <elapsed seconds> <ops per second>"
+ *	quit
+ *
+ * Block numbers are uniformly random over the whole pool, one generator per thread. The async
+ * API (only in the build against ours) keeps QUEUE_DEPTH futures in flight per thread and
+ * polls them round-robin; the copies run on miniasync's thread-pool mover.
+ */
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#ifdef BENCH_ASYNC
+#include <libminiasync.h>
+#define PMEMBLK_USE_MINIASYNC 1
+#endif
+#include <libpmemblk.h>
+
+#ifndef BENCH_IMPL
+#error "BENCH_IMPL must name the implementation"
+#endif
+
+#define MAX_THREADS   16
+#define QUEUE_DEPTH   16
+#define MOVER_THREADS 2
+
+enum op { OP_READ, OP_WRITE };
+enum api { API_SYNC, API_ASYNC };
+
+static PMEMblkpool *pool;
+static size_t bsize;
+static uint64_t nblock;
+
+static atomic_int go;
+static atomic_int stop;
+
+struct worker {
+	pthread_t thread;
+	unsigned id;
+	enum op op;
+	enum api api;
+	uint64_t ops;
+	uint64_t rng;
+	int failed;
+	unsigned char *buffers; /* QUEUE_DEPTH blocks */
+};
+
+static double now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static uint64_t next_block(struct worker *w)
+{
+	/* xorshift64*: cheap enough not to show up next to a block operation */
+	w->rng ^= w->rng >> 12;
+	w->rng ^= w->rng << 25;
+	w->rng ^= w->rng >> 27;
+	return (w->rng * 0x2545F4914F6CDD1DULL) % nblock;
+}
+
+static void die(const char *what)
+{
+	fprintf(stderr, "bench_blk(%s): %s: %s (%s)\n", BENCH_IMPL, what, strerror(errno),
+		pmemblk_errormsg());
+	exit(1);
+}
+
+static void run_sync(struct worker *w)
+{
+	unsigned char *buf = w->buffers;
+	while (!atomic_load_explicit(&stop, memory_order_relaxed)) {
+		long long b = (long long)next_block(w);
+		int ret = w->op == OP_WRITE ? pmemblk_write(pool, buf, b)
+					    : pmemblk_read(pool, buf, b);
+		if (ret != 0) {
+			w->failed = 1;
+			return;
+		}
+		w->ops++;
+	}
+}
+
+#ifdef BENCH_ASYNC
+static struct data_mover_threads *mover;
+
+union block_future {
+	struct pmemblk_write_async_future write;
+	struct pmemblk_read_async_future read;
+};
+
+static void start_future(struct worker *w, union block_future *f, unsigned slot)
+{
+	void *buf = w->buffers + (size_t)slot * bsize;
+	long long b = (long long)next_block(w);
+	if (w->op == OP_WRITE)
+		f->write = pmemblk_write_async(pool, buf, b);
+	else
+		f->read = pmemblk_read_async(pool, buf, b);
+}
+
+static void run_async(struct worker *w)
+{
+	union block_future futs[QUEUE_DEPTH];
+	int active[QUEUE_DEPTH];
+	unsigned nactive = QUEUE_DEPTH;
+
+	for (unsigned i = 0; i < QUEUE_DEPTH; i++) {
+		start_future(w, &futs[i], i);
+		active[i] = 1;
+	}
+	/* once polled, a future must be driven to completion: drain before leaving */
+	while (nactive > 0) {
+		int stopping = atomic_load_explicit(&stop, memory_order_relaxed);
+		for (unsigned i = 0; i < QUEUE_DEPTH; i++) {
+			if (!active[i])
+				continue;
+			struct future *base = w->op == OP_WRITE ? FUTURE_AS_RUNNABLE(&futs[i].write)
+								: FUTURE_AS_RUNNABLE(&futs[i].read);
+			if (future_poll(base, NULL) != FUTURE_STATE_COMPLETE)
+				continue;
+			int ret = w->op == OP_WRITE ? FUTURE_OUTPUT(&futs[i].write)->return_value
+						    : FUTURE_OUTPUT(&futs[i].read)->return_value;
+			if (ret != 0)
+				w->failed = 1;
+			w->ops++;
+			if (stopping || w->failed) {
+				active[i] = 0;
+				nactive--;
+			} else {
+				start_future(w, &futs[i], i);
+			}
+		}
+	}
+}
+#endif
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+	while (!atomic_load_explicit(&go, memory_order_acquire))
+		;
+	if (w->api == API_SYNC)
+		run_sync(w);
+#ifdef BENCH_ASYNC
+	else
+		run_async(w);
+#endif
+	return NULL;
+}
+
+static void measure(enum op op, enum api api, unsigned nthreads, double seconds)
+{
+	struct worker workers[MAX_THREADS];
+	atomic_store(&go, 0);
+	atomic_store(&stop, 0);
+	for (unsigned i = 0; i < nthreads; i++) {
+		struct worker *w = &workers[i];
+		*w = (struct worker){.id = i, .op = op, .api = api};
+		w->rng = 0x9E3779B97F4A7C15ULL * (i + 1) ^ (uint64_t)(now() * 1e9);
+		w->buffers = aligned_alloc(64, (QUEUE_DEPTH * bsize + 63) / 64 * 64);
+		if (w->buffers == NULL)
+			die("aligned_alloc");
+		memset(w->buffers, 0x40 + (int)i, QUEUE_DEPTH * bsize);
+		if (pthread_create(&w->thread, NULL, worker_main, w) != 0)
+			die("pthread_create");
+	}
+	double start = now();
+	atomic_store_explicit(&go, 1, memory_order_release);
+	struct timespec ts = {(time_t)seconds, (long)((seconds - (double)(time_t)seconds) * 1e9)};
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
+	atomic_store(&stop, 1);
+	uint64_t ops = 0;
+	int failed = 0;
+	for (unsigned i = 0; i < nthreads; i++) {
+		pthread_join(workers[i].thread, NULL);
+		ops += workers[i].ops;
+		failed |= workers[i].failed;
+		free(workers[i].buffers);
+	}
+	double elapsed = now() - start;
+	if (failed)
+		die("a block operation failed");
+	printf("result %llu %.3f %.0f\n", (unsigned long long)ops, elapsed, (double)ops / elapsed);
+}
+
+static void warm_up(void)
+{
+	/* every block holds data afterwards: reads then copy instead of returning zeros */
+	unsigned char *buf = malloc(bsize);
+	if (buf == NULL)
+		die("malloc");
+	memset(buf, 0x5A, bsize);
+	for (uint64_t b = 0; b < nblock; b++)
+		if (pmemblk_write(pool, buf, (long long)b) != 0)
+			die("warm-up write");
+	free(buf);
+}
+
+static int serve(const char *path, size_t block_size, size_t pool_mib)
+{
+	unlink(path);
+#ifdef BENCH_ASYNC
+	mover = data_mover_threads_new(MOVER_THREADS, 1024, FUTURE_NOTIFIER_NONE);
+	if (mover == NULL)
+		die("data_mover_threads_new");
+	pool = pmemblk_xcreate(path, block_size, pool_mib << 20, 0600,
+			       data_mover_threads_get_vdm(mover));
+#else
+	pool = pmemblk_create(path, block_size, pool_mib << 20, 0600);
+#endif
+	if (pool == NULL)
+		die("pmemblk_create");
+	bsize = pmemblk_bsize(pool);
+	nblock = pmemblk_nblock(pool);
+	warm_up();
+	printf("ready %llu\n", (unsigned long long)nblock);
+
+	char line[256];
+	while (fgets(line, sizeof(line), stdin) != NULL) {
+		char op[16], api[16];
+		unsigned threads;
+		double seconds;
+		if (strncmp(line, "quit", 4) == 0)
+			break;
+		if (sscanf(line, "run %15s %15s %u %lf", op, api, &threads, &seconds) != 4 ||
+		    threads == 0 || threads > MAX_THREADS) {
+			printf("error bad command\n");
+			continue;
+		}
+		enum api a = strcmp(api, "async") == 0 ? API_ASYNC : API_SYNC;
+#ifndef BENCH_ASYNC
+		if (a == API_ASYNC) {
+			printf("unsupported\n");
+			continue;
+		}
+#endif
+		measure(strcmp(op, "write") == 0 ? OP_WRITE : OP_READ, a, threads, seconds);
+	}
+	pmemblk_close(pool);
+#ifdef BENCH_ASYNC
+	data_mover_threads_delete(mover);
+#endif
+	unlink(path);
+	return 0;
+}
+
+int main(int argc, char *argv[])
+{
+	if (argc != 5 || strcmp(argv[1], "serve") != 0) {
+		fprintf(stderr, "usage: %s serve <pool file> <bsize> <pool size in MiB>\n",
+			argv[0]);
+		return 2;
+	}
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	return serve(argv[2], strtoull(argv[3], NULL, 0), strtoull(argv[4], NULL, 0));
+}

@@ -1,0 +1,140 @@
+#!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
+#
+# Builds and runs the libpmemblk benchmark: ours (sync and async API) against Debian's PMDK
+# libpmemblk (sync), bsize 512 and 4096, 1 and 2 threads, random blocks on a 1 GiB pool per
+# library in /dev/shm. Prints one table with ratios ours/PMDK and the 2-thread scaling
+# (about 1.5 minutes with the defaults).
+#
+#	bench/blk/run.sh [BUILD_DIR]
+#
+# Environment: BENCH_SECONDS (per measurement, default 1), BENCH_REPEAT (measurements per cell,
+# alternating the libraries, best one reported; default 2), BENCH_POOL_MIB (1024),
+# BENCH_DIR (/dev/shm), BENCH_BSIZES ("512 4096").
+set -eu
+root=$(cd "$(dirname "$0")/../.." && pwd)
+build=${1:-$root/build}
+seconds=${BENCH_SECONDS:-1}
+repeat=${BENCH_REPEAT:-2}
+pool_mib=${BENCH_POOL_MIB:-1024}
+pool_dir=${BENCH_DIR:-/dev/shm}
+bsizes=${BENCH_BSIZES:-512 4096}
+
+if [ ! -f "$build/CMakeCache.txt" ]; then
+	cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+fi
+cmake --build "$build" -j2 --target bench_blk >/dev/null
+bin=$build/bench/blk
+
+work=$(mktemp -d "$pool_dir/bench_blk.XXXXXX")
+cleanup() {
+	exec 3>&- 4<&- 5>&- 6<&- 2>/dev/null || true
+	wait 2>/dev/null || true
+	rm -rf "$work"
+}
+trap cleanup EXIT INT TERM
+
+# start_server <name> <in fd> <out fd> <bsize>: a warmed-up pool behind two FIFOs
+start_server() {
+	mkfifo "$work/$1.in" "$work/$1.out"
+	case $1 in
+	pmdk) PMEM_IS_PMEM_FORCE=1 "$bin/bench_blk_pmdk" serve "$work/pmdk.pool" "$4" "$pool_mib" \
+		<"$work/$1.in" >"$work/$1.out" & ;;
+	ours) PMEM2_FORCE_GRANULARITY=CACHE_LINE "$bin/bench_blk_ours" serve "$work/ours.pool" "$4" \
+		"$pool_mib" <"$work/$1.in" >"$work/$1.out" & ;;
+	esac
+	eval "exec $2>\"$work/$1.in\" $3<\"$work/$1.out\""
+	eval "read -r status nblock <&$3"
+	[ "$status" = ready ] || {
+		echo "$1 server failed to start" >&2
+		exit 1
+	}
+}
+
+stop_servers() {
+	echo quit >&3
+	echo quit >&5
+	exec 3>&- 4<&- 5>&- 6<&-
+	wait
+	rm -f "$work"/*.in "$work"/*.out
+}
+
+# measure <in fd> <out fd> <op> <api> <threads>: prints ops/s
+measure() {
+	eval "echo \"run $3 $4 $5 $seconds\" >&$1"
+	eval "read -r tag ops elapsed rate <&$2"
+	[ "$tag" = result ] || {
+		echo "measurement failed: $tag $ops" >&2
+		exit 1
+	}
+	echo "$rate"
+}
+
+best() { # <a> <b>
+	awk -v a="$1" -v b="$2" 'BEGIN { print (a > b ? a : b) }'
+}
+
+results=$work/results
+: >"$results"
+for bsize in $bsizes; do
+	echo "bsize $bsize: creating and filling two ${pool_mib} MiB pools..." >&2
+	start_server pmdk 3 4 "$bsize"
+	start_server ours 5 6 "$bsize"
+	for op in write read; do
+		for threads in 1 2; do
+			p=0 s=0 a=0 r=0
+			while [ "$r" -lt "$repeat" ]; do
+				# alternate who goes first, so that neither side always runs warmer
+				if [ $((r % 2)) -eq 0 ]; then
+					p=$(best "$p" "$(measure 3 4 "$op" sync "$threads")")
+					s=$(best "$s" "$(measure 5 6 "$op" sync "$threads")")
+					a=$(best "$a" "$(measure 5 6 "$op" async "$threads")")
+				else
+					a=$(best "$a" "$(measure 5 6 "$op" async "$threads")")
+					s=$(best "$s" "$(measure 5 6 "$op" sync "$threads")")
+					p=$(best "$p" "$(measure 3 4 "$op" sync "$threads")")
+				fi
+				r=$((r + 1))
+			done
+			echo "$bsize $op $threads $p $s $a" >>"$results"
+			echo "  $op x$threads: pmdk $p, ours $s, ours async $a ops/s" >&2
+		done
+	done
+	stop_servers
+done
+
+echo
+echo "libpmemblk: ours vs PMDK 1.12.1 (Debian), ${pool_mib} MiB pools in $pool_dir, random blocks,"
+echo "best of $repeat x ${seconds} s per cell; M ops/s. Targets: write >= 1.5x, read >= 1.2x, 2 thr >= 1.7x 1 thr."
+awk '
+function m(x) { return sprintf("%.3f", x / 1e6) }
+function r(x, y) { return y > 0 ? sprintf("%.2fx", x / y) : "-" }
+function mark(x, y, t) { return (y > 0 && x / y >= t) ? "ok" : "MISS" }
+{
+	key = $1 " " $2; thr = $3
+	pm[key, thr] = $4; so[key, thr] = $5; as[key, thr] = $6
+	if (!(key in seen)) { seen[key] = 1; order[++n] = key }
+}
+END {
+	printf "\n%-5s %-5s %3s | %8s %9s %10s | %13s %14s\n", "bsize", "op", "thr",
+		"PMDK", "ours sync", "ours async", "sync/PMDK", "async/PMDK"
+	for (i = 1; i <= n; i++) {
+		split(order[i], k, " ")
+		target = k[2] == "write" ? 1.5 : 1.2
+		for (t = 1; t <= 2; t++)
+			printf "%-5s %-5s %3d | %8s %9s %10s | %8s %-4s %9s\n", k[1], k[2], t,
+				m(pm[order[i], t]), m(so[order[i], t]), m(as[order[i], t]),
+				r(so[order[i], t], pm[order[i], t]),
+				mark(so[order[i], t], pm[order[i], t], target),
+				r(as[order[i], t], pm[order[i], t])
+	}
+	printf "\nscaling 2 threads / 1 thread (target >= 1.7x for ours)\n"
+	printf "%-5s %-5s | %6s | %9s %-4s | %10s\n", "bsize", "op", "PMDK", "ours sync", "", "ours async"
+	for (i = 1; i <= n; i++) {
+		split(order[i], k, " ")
+		printf "%-5s %-5s | %6s | %9s %-4s | %10s\n", k[1], k[2],
+			r(pm[order[i], 2], pm[order[i], 1]), r(so[order[i], 2], so[order[i], 1]),
+			mark(so[order[i], 2], so[order[i], 1], 1.7),
+			r(as[order[i], 2], as[order[i], 1])
+	}
+}' "$results"
