@@ -1,0 +1,261 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Block reads and writes through the BTT.
+ *
+ * Write protocol (each step durable before the next, as on-media PMDK compatibility
+ * requires): data into the lane's free block and the flog entry's first half {lba,
+ * old_map}; then {new_map, seq}, which commits the write; then the map entry.
+ * Two drains per write instead of PMDK's four:
+ *  - the data and the first flog half have no order between them (neither means
+ *    anything before seq is written), so they share one drain;
+ *  - the map store is not drained at all on cache-flush platforms. A committed flog
+ *    entry whose map update is lost is completed by recovery at the next open, exactly
+ *    as PMDK does, provided the entry is still current and it is the only such entry
+ *    for its LBA. Both hold because the map entry is made durable before either can
+ *    change: before the lane's next commit in the arena (which replaces the entry) the
+ *    lane flushes its unflushed map entry, and before any commit for an LBA the writer
+ *    flushes that LBA's map entry (under the map lock) — both in the first drain.
+ */
+
+#include <errno.h>
+#include <sched.h>
+#include <string.h>
+
+#include "blk/btt.h"
+#include "blk/btt_info.h"
+#include "common/errmsg.h"
+
+/* 8-byte stores into a struct of 32-bit fields, without breaking aliasing rules */
+typedef uint64_t __attribute__((may_alias)) u64_alias;
+
+int btt_lba_check(const struct btt *b, uint64_t lba)
+{
+	if (lba >= b->nlba) {
+		errmsg_set(EINVAL, "lba out of range (nlba %llu)", (unsigned long long)b->nlba);
+		return -1;
+	}
+	return 0;
+}
+
+struct btt_arena *btt_lba_to_arena(struct btt *b, uint64_t lba, uint32_t *premap_lba)
+{
+	struct btt_arena *a = b->arenas;
+	while (lba >= a->external_nlba) {
+		lba -= a->external_nlba;
+		a++;
+	}
+	*premap_lba = (uint32_t)lba;
+	return a;
+}
+
+int btt_arena_writable(struct btt_arena *a)
+{
+	uint32_t flags = atomic_load_explicit(&a->flags, memory_order_relaxed);
+	if (unlikely(flags & BTTINFO_FLAG_ERROR_MASK)) {
+		errmsg_set(EIO, "EIO due to btt_info error flags 0x%x",
+			   flags & BTTINFO_FLAG_ERROR_MASK);
+		return -1;
+	}
+	return 0;
+}
+
+bool btt_block_in_use(const struct btt *b, const struct btt_arena *a, uint32_t free_entry)
+{
+	for (unsigned i = 0; i < b->nlane; i++)
+		if (atomic_load_explicit(&a->rtt[i].entry, memory_order_seq_cst) == free_entry)
+			return true;
+	return false;
+}
+
+static pthread_mutex_t *map_lock_of(struct btt_arena *a, uint32_t premap_lba)
+{
+	/* one lock per map cache line, as PMDK */
+	uint32_t line = premap_lba / (BTT_MAP_LOCK_ALIGN / BTT_MAP_ENTRY_SIZE);
+	return &a->map_locks[line % a->nfree].mutex;
+}
+
+void btt_commit(struct btt *b, struct btt_arena *a, unsigned lane, uint32_t premap_lba,
+		uint32_t free_entry, const void *data, size_t data_len)
+{
+	const struct pmem_ops *ops = &b->file->ops;
+	struct btt_flog_rt *rt = &a->flogs[lane];
+	uint32_t *map_entry = &a->map[premap_lba];
+	pthread_mutex_t *lock = map_lock_of(a, premap_lba);
+
+	if (data != NULL)
+		ops->flush(data, data_len);
+
+	pthread_mutex_lock(lock);
+	uint32_t old_entry = __atomic_load_n(map_entry, __ATOMIC_RELAXED);
+	if (map_entry_is_initial(old_entry))
+		old_entry = premap_lba | BTT_MAP_ENTRY_NORMAL;
+
+	struct btt_flog *flog = rt->slot[rt->next];
+	u64_alias *first_half = (u64_alias *)(void *)&flog->lba;
+	u64_alias *second_half = (u64_alias *)(void *)&flog->new_map;
+
+	__atomic_store_n(first_half, (uint64_t)premap_lba | (uint64_t)old_entry << 32,
+			 __ATOMIC_RELAXED);
+	ops->flush(flog, sizeof(uint64_t));
+	if (b->lazy_map_flush) {
+		/* old_entry may be another lane's unflushed store */
+		ops->flush(map_entry, sizeof(*map_entry));
+		if (rt->unflushed_map != NULL)
+			ops->flush(rt->unflushed_map, sizeof(uint32_t));
+	}
+	ops->drain();
+
+	uint32_t seq = btt_seq_next(rt->cur.seq);
+	__atomic_store_n(second_half, (uint64_t)free_entry | (uint64_t)seq << 32, __ATOMIC_RELAXED);
+	ops->flush(second_half, sizeof(uint64_t));
+	ops->drain();
+
+	/* seq_cst: orders against the read-tracking loads of the lane's next write */
+	__atomic_store_n(map_entry, free_entry, __ATOMIC_SEQ_CST);
+	if (b->lazy_map_flush)
+		rt->unflushed_map = map_entry;
+	else
+		ops->persist(map_entry, sizeof(*map_entry));
+	pthread_mutex_unlock(lock);
+
+	rt->cur.lba = premap_lba;
+	rt->cur.old_map = old_entry;
+	rt->cur.new_map = free_entry;
+	rt->cur.seq = seq;
+	rt->next = 1 - rt->next;
+}
+
+int btt_write(struct btt *b, unsigned lane, uint64_t lba, const void *buf)
+{
+	if (btt_lba_check(b, lba) != 0 || btt_ensure_layout(b) != 0)
+		return -1;
+
+	uint32_t premap_lba;
+	struct btt_arena *a = btt_lba_to_arena(b, lba, &premap_lba);
+	if (btt_arena_writable(a) != 0)
+		return -1;
+
+	/* the lane's free block may still be copied by a reader that found it mapped */
+	uint32_t free_entry = btt_free_entry(a, lane);
+	for (unsigned spins = 0; btt_block_in_use(b, a, free_entry); spins++) {
+		if (spins < 128)
+			cpu_relax();
+		else
+			sched_yield();
+	}
+
+	b->file->ops.memcpy(btt_block_address(a, free_entry), buf, b->bsize, PMEM2_F_MEM_NODRAIN);
+	btt_commit(b, a, lane, premap_lba, free_entry, NULL, 0);
+	return 0;
+}
+
+uint32_t btt_read_begin(struct btt_arena *a, unsigned lane, uint32_t premap_lba, bool *zero,
+			int *err)
+{
+	uint32_t *map_entry = &a->map[premap_lba];
+	uint32_t entry = __atomic_load_n(map_entry, __ATOMIC_ACQUIRE);
+	bool published = false;
+
+	for (;;) {
+		if (map_entry_is_error(entry)) {
+			if (published)
+				btt_read_end(a, lane);
+			errmsg_set(EIO, "EIO due to map entry error flag");
+			*err = -1;
+			return 0;
+		}
+		if (map_entry_is_zero_or_initial(entry)) {
+			if (published)
+				btt_read_end(a, lane);
+			*zero = true;
+			return 0;
+		}
+		/*
+		 * Publish before re-checking the map: a writer that replaced the entry in
+		 * between may already have handed its block out again.
+		 */
+		atomic_store_explicit(&a->rtt[lane].entry, entry, memory_order_seq_cst);
+		published = true;
+		uint32_t latest = __atomic_load_n(map_entry, __ATOMIC_SEQ_CST);
+		if (latest == entry)
+			return entry;
+		entry = latest;
+	}
+}
+
+void btt_read_end(struct btt_arena *a, unsigned lane)
+{
+	atomic_store_explicit(&a->rtt[lane].entry, BTT_RTT_IDLE, memory_order_release);
+}
+
+int btt_read(struct btt *b, unsigned lane, uint64_t lba, void *buf)
+{
+	if (btt_lba_check(b, lba) != 0)
+		return -1;
+	if (!atomic_load_explicit(&b->laid_out, memory_order_acquire)) {
+		memset(buf, 0, b->bsize);
+		return 0;
+	}
+
+	uint32_t premap_lba;
+	struct btt_arena *a = btt_lba_to_arena(b, lba, &premap_lba);
+	bool zero = false;
+	int err = 0;
+	uint32_t entry = btt_read_begin(a, lane, premap_lba, &zero, &err);
+	if (err != 0)
+		return -1;
+	if (zero) {
+		memset(buf, 0, b->bsize);
+		return 0;
+	}
+	memcpy(buf, btt_block_address(a, entry), b->bsize);
+	btt_read_end(a, lane);
+	return 0;
+}
+
+/* set_zero / set_error: a flag on the map entry, durable at once; no flog involved */
+static int map_entry_setf(struct btt *b, uint64_t lba, uint32_t flag)
+{
+	if (btt_lba_check(b, lba) != 0)
+		return -1;
+	if (!atomic_load_explicit(&b->laid_out, memory_order_acquire)) {
+		/* every block reads as zeros before the layout exists */
+		if (flag == BTT_MAP_ENTRY_ZERO)
+			return 0;
+		if (btt_ensure_layout(b) != 0)
+			return -1;
+	}
+
+	uint32_t premap_lba;
+	struct btt_arena *a = btt_lba_to_arena(b, lba, &premap_lba);
+	if (btt_arena_writable(a) != 0)
+		return -1;
+
+	uint32_t *map_entry = &a->map[premap_lba];
+	pthread_mutex_t *lock = map_lock_of(a, premap_lba);
+	pthread_mutex_lock(lock);
+	uint32_t old_entry = __atomic_load_n(map_entry, __ATOMIC_RELAXED);
+	if (map_entry_is_initial(old_entry))
+		old_entry = premap_lba | BTT_MAP_ENTRY_NORMAL;
+	if (flag == BTT_MAP_ENTRY_ZERO && map_entry_is_zero(old_entry)) {
+		pthread_mutex_unlock(lock);
+		return 0;
+	}
+	uint32_t new_entry = (old_entry & BTT_MAP_ENTRY_LBA_MASK) | flag;
+	__atomic_store_n(map_entry, new_entry, __ATOMIC_SEQ_CST);
+	b->file->ops.persist(map_entry, sizeof(*map_entry));
+	pthread_mutex_unlock(lock);
+	return 0;
+}
+
+int btt_set_zero(struct btt *b, unsigned lane, uint64_t lba)
+{
+	(void)lane;
+	return map_entry_setf(b, lba, BTT_MAP_ENTRY_ZERO);
+}
+
+int btt_set_error(struct btt *b, unsigned lane, uint64_t lba)
+{
+	(void)lane;
+	return map_entry_setf(b, lba, BTT_MAP_ENTRY_ERROR);
+}
