@@ -1,0 +1,316 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The append pipeline (spec 3.6, 6.1): reserve space and, for appends, a timestamp in one
+ * short per-region critical section (so that position order equals timestamp order), copy
+ * outside of it, publish the entry header and the operation, then commit in timestamp order.
+ *
+ * Synchronous calls make their own entry durable (one flush batch and one fence) and then
+ * need the watermark to cover it (a second fence, shared with concurrent appenders).
+ * Asynchronous calls leave flushing to the committer, which fences once per batch.
+ */
+
+#include <errno.h>
+#include <string.h>
+
+#include "spinlock.h"
+#include "stream.h"
+
+/* Above this pmem2's memcpy streams the payload with non-temporal stores. */
+#define NONTEMPORAL_COPY_THRESHOLD 256
+
+struct reservation {
+	uint64_t entry;
+	uint64_t total;
+	uint64_t timestamp;
+};
+
+static int space_error(struct pmemstream_region_runtime *rt, size_t size)
+{
+	errmsg_set(ENOSPC, "%zu bytes do not fit in region %#" PRIx64 " (%" PRIu64 " left)", size,
+		   rt->offset, rt->end - rt->append_offset);
+	return -1;
+}
+
+static int region_state_error(struct pmemstream_region_runtime *rt)
+{
+	if (!rt->allocated || rt->closing) {
+		errmsg_set(EINVAL, "region %#" PRIx64 " is not allocated", rt->offset);
+		return -1;
+	}
+	if (rt->reservation_offset != INVALID_OFFSET) {
+		errmsg_set(EBUSY, "region %#" PRIx64 " has an outstanding reservation at %#" PRIx64,
+			   rt->offset, rt->reservation_offset);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * manual: a reserve() whose timestamp is taken by its publish; otherwise the timestamp is
+ * taken here, in the same critical section as the space.
+ */
+static int reserve_space(struct pmemstream *s, struct pmemstream_region_runtime *rt, size_t size,
+			 int manual, struct reservation *r)
+{
+	spin_lock(&rt->lock);
+	if (region_state_error(rt)) {
+		spin_unlock(&rt->lock);
+		return -1;
+	}
+	uint64_t entry = rt->append_offset;
+	uint64_t room = rt->end - entry;
+	if (room < ENTRY_HEADER_SIZE || size > room - ENTRY_HEADER_SIZE) {
+		space_error(rt, size);
+		spin_unlock(&rt->lock);
+		return -1;
+	}
+	uint64_t total = entry_total_size(size);
+	/* written before the next reservation can place its header there */
+	region_write_terminator(s, entry + total, rt->end);
+	__atomic_store_n(&rt->append_offset, entry + total, __ATOMIC_RELAXED);
+	if (manual) {
+		rt->reservation_offset = entry;
+		rt->reservation_size = size;
+		r->timestamp = INVALID_TIMESTAMP;
+	} else {
+		r->timestamp = __atomic_fetch_add(&s->next_timestamp, 1, __ATOMIC_RELAXED);
+		rt->last_timestamp = r->timestamp;
+	}
+	spin_unlock(&rt->lock);
+	r->entry = entry;
+	r->total = total;
+	return 0;
+}
+
+/* Turns the outstanding reservation into a published entry of the given size. */
+static int claim_reservation(struct pmemstream *s, struct pmemstream_region_runtime *rt,
+			     uint64_t entry, size_t size, struct reservation *r)
+{
+	int ret = -1;
+
+	spin_lock(&rt->lock);
+	if (!rt->allocated || rt->closing) {
+		errmsg_set(EINVAL, "region %#" PRIx64 " is not allocated", rt->offset);
+	} else if (rt->reservation_offset == INVALID_OFFSET || rt->reservation_offset != entry) {
+		errmsg_set(EINVAL,
+			   "%#" PRIx64 " is not an outstanding reservation of region %#" PRIx64,
+			   entry, rt->offset);
+	} else if (size > rt->end - entry - ENTRY_HEADER_SIZE) {
+		errmsg_set(EINVAL,
+			   "cannot publish %zu bytes: reservation at %#" PRIx64
+			   " has room for %" PRIu64,
+			   size, entry, rt->end - entry - ENTRY_HEADER_SIZE);
+	} else {
+		/* the reservation is the region's last one, so it may grow or shrink */
+		r->entry = entry;
+		r->total = entry_total_size(size);
+		region_write_terminator(s, entry + r->total, rt->end);
+		__atomic_store_n(&rt->append_offset, entry + r->total, __ATOMIC_RELAXED);
+		r->timestamp = __atomic_fetch_add(&s->next_timestamp, 1, __ATOMIC_RELAXED);
+		rt->last_timestamp = r->timestamp;
+		rt->reservation_offset = INVALID_OFFSET;
+		ret = 0;
+	}
+	spin_unlock(&rt->lock);
+	return ret;
+}
+
+static void write_header(struct pmemstream *s, uint64_t entry, size_t size, uint64_t ts)
+{
+	struct entry_header *e = entry_hdr(s, entry);
+	pm_store_relaxed(&e->timestamp, ts);
+	pm_store(&e->size_and_type, (uint64_t)size | SPAN_ENTRY);
+}
+
+/* Everything that may have to wait or fail without side effects, before a timestamp is taken. */
+static struct pmemstream_region_runtime *prepare(struct pmemstream *s,
+						 struct pmemstream_region region,
+						 struct pmemstream_region_runtime *given)
+{
+	struct pmemstream_region_runtime *rt = region_get(s, region, given);
+	if (rt == NULL || region_open_for_write(rt))
+		return NULL;
+	if (op_table_prepare(&s->ops_table, __atomic_load_n(&s->next_timestamp, __ATOMIC_RELAXED)))
+		return NULL;
+	commit_make_room(s);
+	return rt;
+}
+
+static void publish_slot(struct pmemstream *s, struct op_slot *slot, uint64_t ts, enum op_kind kind,
+			 struct pmemstream_region_runtime *rt, const struct reservation *r)
+{
+	slot->kind = kind;
+	slot->flush_addr = stream_ptr(s, r->entry);
+	slot->flush_len = region_flush_length(r->entry, r->total, rt->end);
+	__atomic_store_n(&slot->timestamp, ts, __ATOMIC_RELEASE);
+}
+
+/* Synchronous completion: our entry durable, then the watermark over it. */
+static void finish_sync(struct pmemstream *s, struct pmemstream_region_runtime *rt,
+			const struct reservation *r)
+{
+	struct op_slot *slot = op_table_slot(&s->ops_table, r->timestamp);
+	s->ops.drain();
+	publish_slot(s, slot, r->timestamp, OP_DURABLE, rt, r);
+	persisted_until(s, r->timestamp);
+}
+
+int pmemstream_append(struct pmemstream *stream, struct pmemstream_region region,
+		      struct pmemstream_region_runtime *region_runtime, const void *data,
+		      size_t size, struct pmemstream_entry *new_entry)
+{
+	struct pmemstream *s = stream;
+	if (s == NULL) {
+		errmsg_set(EINVAL, "stream is NULL");
+		return -1;
+	}
+	struct pmemstream_region_runtime *rt = prepare(s, region, region_runtime);
+	if (rt == NULL)
+		return -1;
+	if (size > 0 && data == NULL) {
+		errmsg_set(EINVAL, "data is NULL");
+		return -1;
+	}
+	struct reservation r;
+	if (reserve_space(s, rt, size, 0, &r))
+		return -1;
+
+	char *dst = stream_ptr(s, r.entry);
+	uint64_t flush_len = region_flush_length(r.entry, r.total, rt->end);
+	if (size >= NONTEMPORAL_COPY_THRESHOLD) {
+		s->ops.memcpy(dst + ENTRY_HEADER_SIZE, data, size, PMEM2_F_MEM_NODRAIN);
+		write_header(s, r.entry, size, r.timestamp);
+		s->ops.flush(dst, ENTRY_HEADER_SIZE);
+		s->ops.flush(dst + r.total, flush_len - r.total);
+	} else {
+		if (size > 0)
+			memcpy(dst + ENTRY_HEADER_SIZE, data, size);
+		write_header(s, r.entry, size, r.timestamp);
+		s->ops.flush(dst, flush_len);
+	}
+	finish_sync(s, rt, &r);
+
+	if (new_entry != NULL)
+		new_entry->offset = r.entry;
+	return 0;
+}
+
+int pmemstream_async_append(struct pmemstream *stream, struct vdm *vdm,
+			    struct pmemstream_region region,
+			    struct pmemstream_region_runtime *region_runtime, const void *data,
+			    size_t size, struct pmemstream_entry *new_entry)
+{
+	struct pmemstream *s = stream;
+	if (s == NULL) {
+		errmsg_set(EINVAL, "stream is NULL");
+		return -1;
+	}
+	if (vdm == NULL) {
+		errmsg_set(EINVAL, "vdm is NULL");
+		return -1;
+	}
+	struct pmemstream_region_runtime *rt = prepare(s, region, region_runtime);
+	if (rt == NULL)
+		return -1;
+	if (size > 0 && data == NULL) {
+		errmsg_set(EINVAL, "data is NULL");
+		return -1;
+	}
+	struct reservation r;
+	if (reserve_space(s, rt, size, 0, &r))
+		return -1;
+
+	write_header(s, r.entry, size, r.timestamp);
+	struct op_slot *slot = op_table_slot(&s->ops_table, r.timestamp);
+	enum op_kind kind = OP_FLUSH;
+	if (size > 0) {
+		char *dst = (char *)stream_ptr(s, r.entry) + ENTRY_HEADER_SIZE;
+		slot->copy = vdm_memcpy(vdm, dst, (void *)data, size, 0);
+		struct future_notifier notifier = s->copy_notifier;
+		if (future_poll(FUTURE_AS_RUNNABLE(&slot->copy), &notifier) !=
+		    FUTURE_STATE_COMPLETE) {
+			kind = OP_COPY;
+		} else if (slot->copy.output.result != VDM_SUCCESS) {
+			/* the mover is out of operations: the timestamp is taken, copy it here */
+			memcpy(dst, data, size);
+		}
+	}
+	publish_slot(s, slot, r.timestamp, kind, rt, &r);
+	waiters_wake(&s->waiters, UINT64_MAX);
+
+	if (new_entry != NULL)
+		new_entry->offset = r.entry;
+	return 0;
+}
+
+int pmemstream_reserve(struct pmemstream *stream, struct pmemstream_region region,
+		       struct pmemstream_region_runtime *region_runtime, size_t size,
+		       struct pmemstream_entry *reserved_entry, void **data)
+{
+	struct pmemstream *s = stream;
+	if (s == NULL) {
+		errmsg_set(EINVAL, "stream is NULL");
+		return -1;
+	}
+	struct pmemstream_region_runtime *rt = region_get(s, region, region_runtime);
+	if (rt == NULL)
+		return -1;
+	if (reserved_entry == NULL || data == NULL) {
+		errmsg_set(EINVAL, "%s is NULL",
+			   reserved_entry == NULL ? "reserved_entry" : "data");
+		return -1;
+	}
+	if (region_open_for_write(rt))
+		return -1;
+	struct reservation r;
+	if (reserve_space(s, rt, size, 1, &r))
+		return -1;
+	reserved_entry->offset = r.entry;
+	*data = (char *)stream_ptr(s, r.entry) + ENTRY_HEADER_SIZE;
+	return 0;
+}
+
+int pmemstream_publish(struct pmemstream *stream, struct pmemstream_region region,
+		       struct pmemstream_region_runtime *region_runtime,
+		       struct pmemstream_entry entry, size_t size)
+{
+	struct pmemstream *s = stream;
+	if (s == NULL) {
+		errmsg_set(EINVAL, "stream is NULL");
+		return -1;
+	}
+	struct pmemstream_region_runtime *rt = prepare(s, region, region_runtime);
+	if (rt == NULL)
+		return -1;
+	struct reservation r;
+	if (claim_reservation(s, rt, entry.offset, size, &r))
+		return -1;
+
+	write_header(s, r.entry, size, r.timestamp);
+	s->ops.flush(stream_ptr(s, r.entry), region_flush_length(r.entry, r.total, rt->end));
+	finish_sync(s, rt, &r);
+	return 0;
+}
+
+int pmemstream_async_publish(struct pmemstream *stream, struct pmemstream_region region,
+			     struct pmemstream_region_runtime *region_runtime,
+			     struct pmemstream_entry entry, size_t size)
+{
+	struct pmemstream *s = stream;
+	if (s == NULL) {
+		errmsg_set(EINVAL, "stream is NULL");
+		return -1;
+	}
+	struct pmemstream_region_runtime *rt = prepare(s, region, region_runtime);
+	if (rt == NULL)
+		return -1;
+	struct reservation r;
+	if (claim_reservation(s, rt, entry.offset, size, &r))
+		return -1;
+
+	write_header(s, r.entry, size, r.timestamp);
+	struct op_slot *slot = op_table_slot(&s->ops_table, r.timestamp);
+	publish_slot(s, slot, r.timestamp, OP_FLUSH, rt, &r);
+	waiters_wake(&s->waiters, UINT64_MAX);
+	return 0;
+}

@@ -1,0 +1,180 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Commit (spec 3.6 steps 4-5, 7.3): published operations become durable and visible strictly
+ * in timestamp order. Whoever needs progress becomes the committer by a try-lock, walks the
+ * operation table from C + 1, flushes what was not flushed yet, drains once for the whole
+ * batch and advances C. Nothing is owned between calls, so an abandoned future never stalls
+ * anybody. The watermark W is then raised by an atomic maximum on the header word and
+ * persisted; one persist serves every appender whose entry it covers (group commit).
+ */
+
+#include <string.h>
+
+#include "spinlock.h"
+#include "stream.h"
+
+static void copy_done(void *arg)
+{
+	struct pmemstream *s = arg;
+	waiters_wake(&s->waiters, UINT64_MAX);
+}
+
+void copy_notifier_init(struct pmemstream *s)
+{
+	s->copy_notifier = (struct future_notifier){
+		.waker = {.data = s, .wake = copy_done},
+		.notifier_used = FUTURE_NOTIFIER_NONE,
+	};
+}
+
+/* 1 when the operation is ready to become visible (flushed if needed), 0 if its copy is not. */
+static int complete_slot(struct pmemstream *s, struct op_slot *slot, int *flushed)
+{
+	if (slot->kind == OP_DURABLE)
+		return 1;
+
+	if (slot->kind == OP_COPY) {
+		struct future_notifier notifier = s->copy_notifier;
+		if (future_poll(FUTURE_AS_RUNNABLE(&slot->copy), &notifier) !=
+		    FUTURE_STATE_COMPLETE)
+			return 0;
+		if (slot->copy.output.result != VDM_SUCCESS) {
+			/* the timestamp is taken, so the entry must commit: copy it here */
+			struct vdm_operation_data_memcpy *op =
+				&slot->copy.data.operation.data.memcpy;
+			memcpy(op->dest, op->src, op->n);
+		}
+		slot->kind = OP_FLUSH;
+	}
+	s->ops.flush(slot->flush_addr, slot->flush_len);
+	*flushed = 1;
+	return 1;
+}
+
+static int slot_published(struct pmemstream *s, uint64_t ts, struct op_slot **slotp)
+{
+	struct op_slot *slot = op_table_find(&s->ops_table, ts);
+	if (slot == NULL || __atomic_load_n(&slot->timestamp, __ATOMIC_ACQUIRE) != ts)
+		return 0;
+	*slotp = slot;
+	return 1;
+}
+
+int commit_try(struct pmemstream *s)
+{
+	for (;;) {
+		if (!spin_trylock(&s->commit_lock))
+			return 0;
+
+		uint64_t start = __atomic_load_n(&s->committed, __ATOMIC_RELAXED);
+		uint64_t c = start;
+		int flushed = 0, copy_pending = 0;
+		struct op_slot *slot;
+
+		while (slot_published(s, c + 1, &slot)) {
+			if (!complete_slot(s, slot, &flushed)) {
+				copy_pending = 1;
+				break;
+			}
+			c++;
+		}
+		if (flushed)
+			s->ops.drain();
+		if (c != start)
+			__atomic_store_n(&s->committed, c, __ATOMIC_RELEASE);
+		spin_unlock(&s->commit_lock);
+
+		if (c != start)
+			waiters_wake(&s->waiters, c);
+		if (copy_pending)
+			return 1;
+		/* an operation published after the walk looked at it must not wait for the next
+		 * committer */
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+		if (!slot_published(s, c + 1, &slot))
+			return 1;
+	}
+}
+
+static void atomic_max(uint64_t *word, uint64_t value)
+{
+	uint64_t old = __atomic_load_n(word, __ATOMIC_RELAXED);
+	while (old < value && !__atomic_compare_exchange_n(word, &old, value, 1, __ATOMIC_RELEASE,
+							   __ATOMIC_RELAXED))
+		;
+}
+
+/* Raises the header word to c unless it already holds more; returns the value left there. */
+static uint64_t raise_header_watermark(struct pmemstream *s, uint64_t c)
+{
+	uint64_t *w = &s->header->persisted_timestamp;
+	uint64_t old = __atomic_load_n(w, __ATOMIC_ACQUIRE);
+	while (old < c &&
+	       !__atomic_compare_exchange_n(w, &old, c, 1, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+		;
+	return old < c ? c : old;
+}
+
+void persist_watermark(struct pmemstream *s, uint64_t target)
+{
+	if (load_persisted(s) >= target)
+		return;
+	/* entries up to C are durable (the committer drained before publishing C) */
+	uint64_t c = load_committed(s);
+	raise_header_watermark(s, c);
+	s->ops.flush(&s->header->persisted_timestamp, sizeof(uint64_t));
+	s->ops.drain();
+	atomic_max(&s->persisted, c);
+}
+
+void commit_until(struct pmemstream *s, uint64_t target)
+{
+	unsigned spins = 0;
+
+	while (load_committed(s) < target) {
+		if (!commit_try(s) || load_committed(s) < target)
+			backoff(&spins);
+	}
+}
+
+void persisted_until(struct pmemstream *s, uint64_t target)
+{
+	unsigned spins = 0;
+
+	for (;;) {
+		if (load_persisted(s) >= target)
+			return;
+		uint64_t c = load_committed(s);
+		if (c < target) {
+			if (!commit_try(s) || load_committed(s) < target)
+				backoff(&spins);
+			continue;
+		}
+		uint64_t *w = &s->header->persisted_timestamp;
+		uint64_t old = __atomic_load_n(w, __ATOMIC_ACQUIRE);
+		if (old >= target) {
+			/* another thread stored a watermark covering us and is persisting it */
+			backoff(&spins);
+			continue;
+		}
+		if (!__atomic_compare_exchange_n(w, &old, c, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+			continue;
+		s->ops.flush(w, sizeof(uint64_t));
+		s->ops.drain();
+		atomic_max(&s->persisted, c);
+		return;
+	}
+}
+
+void commit_make_room(struct pmemstream *s)
+{
+	unsigned spins = 0;
+
+	for (;;) {
+		uint64_t next = __atomic_load_n(&s->next_timestamp, __ATOMIC_RELAXED);
+		if (next - load_committed(s) < OP_TABLE_CAPACITY)
+			return;
+		commit_try(s);
+		backoff(&spins);
+	}
+}

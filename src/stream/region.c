@@ -1,0 +1,168 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Region runtimes: validation of region handles, the entry validity rule (spec 2.6) and the
+ * lazy write-open of a region (spec 3.4).
+ */
+
+#include <errno.h>
+
+#include "spinlock.h"
+#include "stream.h"
+
+struct pmemstream_region_runtime *region_lookup(struct pmemstream *s, uint64_t offset)
+{
+	if (offset % s->block_size != 0 || offset >= s->usable_size)
+		return NULL;
+	struct pmemstream_region_runtime *rt = region_index_exact(&s->index, offset);
+	if (rt == NULL || !__atomic_load_n(&rt->allocated, __ATOMIC_ACQUIRE))
+		return NULL;
+	return rt;
+}
+
+struct pmemstream_region_runtime *region_get(struct pmemstream *s, struct pmemstream_region r,
+					     struct pmemstream_region_runtime *given)
+{
+	if (given != NULL) {
+		if (given->stream != s || given->offset != r.offset) {
+			errmsg_set(EINVAL, "region runtime does not belong to region %#" PRIx64,
+				   r.offset);
+			return NULL;
+		}
+		if (!__atomic_load_n(&given->allocated, __ATOMIC_ACQUIRE)) {
+			errmsg_set(EINVAL, "region runtime is stale: region %#" PRIx64 " was freed",
+				   r.offset);
+			return NULL;
+		}
+		return given;
+	}
+	struct pmemstream_region_runtime *rt = region_lookup(s, r.offset);
+	if (rt == NULL)
+		errmsg_set(EINVAL, "%#" PRIx64 " is not an allocated region", r.offset);
+	return rt;
+}
+
+int entry_is_valid(struct pmemstream *s, struct pmemstream_region_runtime *rt, uint64_t offset,
+		   uint64_t committed, uint64_t max_valid, uint64_t *total)
+{
+	if (offset > rt->end || rt->end - offset < ENTRY_HEADER_SIZE)
+		return 0;
+	struct entry_header *e = entry_hdr(s, offset);
+	uint64_t size_and_type = pm_load(&e->size_and_type);
+	if (span_type(size_and_type) != SPAN_ENTRY)
+		return 0;
+	uint64_t ts = pm_load_relaxed(&e->timestamp);
+	if (ts == INVALID_TIMESTAMP || ts > committed || ts > max_valid)
+		return 0;
+	uint64_t len = span_size(size_and_type);
+	/* the reference only asserts this; a corrupted size ends the valid data instead */
+	if (len > rt->end - offset - ENTRY_HEADER_SIZE)
+		return 0;
+	*total = entry_total_size(len);
+	return 1;
+}
+
+uint64_t region_valid_end(struct pmemstream *s, struct pmemstream_region_runtime *rt, uint64_t from)
+{
+	uint64_t committed = load_committed(s);
+	uint64_t max_valid = pm_load(&region_hdr(s, rt->offset)->max_valid_timestamp);
+	uint64_t total;
+
+	while (entry_is_valid(s, rt, from, committed, max_valid, &total))
+		from += total;
+	return from;
+}
+
+/*
+ * EMPTY ends the chain; the zero timestamp after it makes sure that a header written there
+ * later can never be paired, after a crash, with a stale timestamp left by an earlier owner
+ * when the header straddles two cache lines (the line holding the timestamp is made durable
+ * together with the entry before it). Nothing is written at or past the region end.
+ */
+void region_write_terminator(struct pmemstream *s, uint64_t offset, uint64_t end)
+{
+	struct entry_header *e = entry_hdr(s, offset);
+	if (end - offset >= sizeof(uint64_t))
+		pm_store_relaxed(&e->size_and_type, SPAN_EMPTY);
+	if (end - offset >= ENTRY_HEADER_SIZE)
+		pm_store_relaxed(&e->timestamp, INVALID_TIMESTAMP);
+}
+
+/* The entry plus its terminator, clipped to the region end. */
+uint64_t region_flush_length(uint64_t entry, uint64_t total, uint64_t end)
+{
+	uint64_t len = total + ENTRY_HEADER_SIZE;
+	return len < end - entry ? len : end - entry;
+}
+
+int region_open_for_write(struct pmemstream_region_runtime *rt)
+{
+	if (likely(__atomic_load_n(&rt->writable, __ATOMIC_ACQUIRE)))
+		return 0;
+
+	struct pmemstream *s = rt->stream;
+	int ret = 0;
+
+	spin_lock(&rt->lock);
+	if (!rt->allocated || rt->closing) {
+		errmsg_set(EINVAL, "region %#" PRIx64 " is not allocated", rt->offset);
+		ret = -1;
+	} else if (!rt->writable) {
+		uint64_t tail = region_valid_end(s, rt, rt->offset + REGION_HEADER_SIZE);
+		if (tail < rt->end) {
+			region_write_terminator(s, tail, rt->end);
+			uint64_t n = rt->end - tail;
+			s->ops.persist(stream_ptr(s, tail),
+				       n < ENTRY_HEADER_SIZE ? n : ENTRY_HEADER_SIZE);
+		}
+		/* only now may timestamps above the recovery bound become valid here */
+		struct region_header *h = region_hdr(s, rt->offset);
+		pm_store(&h->max_valid_timestamp, UINT64_MAX);
+		s->ops.persist(&h->max_valid_timestamp, sizeof(uint64_t));
+		__atomic_store_n(&rt->append_offset, tail, __ATOMIC_RELAXED);
+		__atomic_store_n(&rt->writable, 1, __ATOMIC_RELEASE);
+	}
+	spin_unlock(&rt->lock);
+	return ret;
+}
+
+size_t pmemstream_region_size(struct pmemstream *stream, struct pmemstream_region region)
+{
+	if (stream == NULL) {
+		errmsg_set(EINVAL, "stream is NULL");
+		return 0;
+	}
+	struct pmemstream_region_runtime *rt = region_get(stream, region, NULL);
+	if (rt == NULL)
+		return 0;
+	return rt->end - rt->offset - REGION_HEADER_SIZE;
+}
+
+size_t pmemstream_region_usable_size(struct pmemstream *stream, struct pmemstream_region region)
+{
+	if (stream == NULL) {
+		errmsg_set(EINVAL, "stream is NULL");
+		return 0;
+	}
+	struct pmemstream_region_runtime *rt = region_get(stream, region, NULL);
+	if (rt == NULL || region_open_for_write(rt) != 0)
+		return 0;
+	return rt->end - __atomic_load_n(&rt->append_offset, __ATOMIC_RELAXED);
+}
+
+int pmemstream_region_runtime_initialize(struct pmemstream *stream, struct pmemstream_region region,
+					 struct pmemstream_region_runtime **runtime)
+{
+	if (stream == NULL) {
+		errmsg_set(EINVAL, "stream is NULL");
+		return -1;
+	}
+	if (runtime == NULL) {
+		errmsg_set(EINVAL, "runtime output pointer is NULL");
+		return -1;
+	}
+	struct pmemstream_region_runtime *rt = region_get(stream, region, NULL);
+	if (rt == NULL || region_open_for_write(rt) != 0)
+		return -1;
+	*runtime = rt;
+	return 0;
+}

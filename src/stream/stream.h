@@ -1,0 +1,127 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * DRAM state of an open stream and of its regions, shared by the files of the library.
+ */
+
+#ifndef PMEMSTREAM_STREAM_H
+#define PMEMSTREAM_STREAM_H
+
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdint.h>
+
+#include "libpmemstream.h"
+
+#include "common/errmsg.h"
+#include "common/pmem_ops.h"
+#include "common/util.h"
+#include "layout.h"
+#include "op_table.h"
+#include "region_index.h"
+#include "size_classes.h"
+#include "waiters.h"
+
+/*
+ * One object per region offset, created when the region is first carved (or found at open)
+ * and released only by pmemstream_delete: a region always keeps its offset and size, so a
+ * reallocated region gets the same object back, and stale users are told apart by generation.
+ */
+struct pmemstream_region_runtime {
+	struct pmemstream *stream;
+	uint64_t offset;
+	uint64_t end; /* offset + total size, header included */
+
+	/* Allocator bookkeeping, under stream->alloc_lock; "allocated" is also read lock-free. */
+	int allocated;
+	uint64_t free_prev;  /* DRAM mirror of the predecessor in the persistent free list */
+	uint64_t alloc_prev; /* ... and in the allocated list */
+
+	/* The reservation critical section and what it protects. */
+	_Alignas(CACHELINE_SIZE) int lock;
+	int writable; /* write-open done (spec 3.4); read lock-free with acquire */
+	int closing;  /* region_free is waiting for in-flight operations */
+	uint64_t append_offset;
+	uint64_t last_timestamp;     /* highest timestamp handed out for this region */
+	uint64_t reservation_offset; /* outstanding manual reservation, or INVALID_OFFSET */
+	uint64_t reservation_size;
+	uint64_t generation; /* bumped by region_free; iterators compare it */
+};
+
+struct pmemstream {
+	struct pmem_ops ops;
+	struct stream_header *header;
+	char *data; /* data base: every offset is relative to it */
+	uint64_t usable_size;
+	uint64_t block_size;
+
+	pthread_mutex_t alloc_lock;
+	struct region_index index;
+	struct size_classes free_classes;
+
+	_Alignas(CACHELINE_SIZE) uint64_t next_timestamp;
+	_Alignas(CACHELINE_SIZE) uint64_t committed;
+	_Alignas(CACHELINE_SIZE) uint64_t persisted; /* shadow of the durable watermark */
+	_Alignas(CACHELINE_SIZE) int commit_lock;
+
+	struct op_table ops_table;
+	struct waiters waiters;
+	/* Given to every copy so that a threaded mover reports completion to the waiters. */
+	struct future_notifier copy_notifier;
+};
+
+static inline void *stream_ptr(struct pmemstream *s, uint64_t offset)
+{
+	return s->data + offset;
+}
+
+static inline struct region_header *region_hdr(struct pmemstream *s, uint64_t offset)
+{
+	return (struct region_header *)(s->data + offset);
+}
+
+static inline struct entry_header *entry_hdr(struct pmemstream *s, uint64_t offset)
+{
+	return (struct entry_header *)(s->data + offset);
+}
+
+static inline uint64_t load_committed(struct pmemstream *s)
+{
+	return __atomic_load_n(&s->committed, __ATOMIC_ACQUIRE);
+}
+
+static inline uint64_t load_persisted(struct pmemstream *s)
+{
+	return __atomic_load_n(&s->persisted, __ATOMIC_ACQUIRE);
+}
+
+/* region.c */
+struct pmemstream_region_runtime *region_lookup(struct pmemstream *s, uint64_t offset);
+struct pmemstream_region_runtime *region_get(struct pmemstream *s, struct pmemstream_region r,
+					     struct pmemstream_region_runtime *given);
+int region_open_for_write(struct pmemstream_region_runtime *rt);
+/* The end of the valid prefix of entries starting at "from" (spec 2.6). */
+uint64_t region_valid_end(struct pmemstream *s, struct pmemstream_region_runtime *rt,
+			  uint64_t from);
+int entry_is_valid(struct pmemstream *s, struct pmemstream_region_runtime *rt, uint64_t offset,
+		   uint64_t committed, uint64_t max_valid, uint64_t *total);
+void region_write_terminator(struct pmemstream *s, uint64_t offset, uint64_t end);
+uint64_t region_flush_length(uint64_t entry, uint64_t total, uint64_t end);
+
+/* allocator.c */
+int allocator_recover(struct pmemstream *s);
+void allocator_release(struct pmemstream *s);
+
+/* commit.c */
+/* Advances the committed timestamp as far as possible; 0 if another thread holds the lock. */
+int commit_try(struct pmemstream *s);
+/* Makes the watermark cover target (target <= committed). */
+void persist_watermark(struct pmemstream *s, uint64_t target);
+/* Blocks (helping) until committed >= target. */
+void commit_until(struct pmemstream *s, uint64_t target);
+/* Blocks (helping, sharing others' watermark persists) until persisted >= target. */
+void persisted_until(struct pmemstream *s, uint64_t target);
+/* Back-pressure: waits (helping) until the operation table has room for one more op. */
+void commit_make_room(struct pmemstream *s);
+void copy_notifier_init(struct pmemstream *s);
+
+#endif

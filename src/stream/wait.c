@@ -1,0 +1,119 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Timestamps and the futures waiting for them (spec 4.2, 6.5). Polling performs commit and
+ * watermark work itself; a future that still has to wait registers its waker, keyed by an id
+ * kept in its private data, and is woken by whoever advances the committed timestamp past it,
+ * publishes a new operation, or (through the mover) completes a copy.
+ */
+
+#include <errno.h>
+
+#include "stream.h"
+
+enum wait_kind {
+	WAIT_COMMITTED = 1,
+	WAIT_PERSISTED = 2,
+};
+
+/* Private use of the public data fields. */
+#define wait_kind_of(d)	     ((d)->first_timestamp)
+#define wait_registration(d) ((d)->processing_timestamp)
+
+uint64_t pmemstream_committed_timestamp(struct pmemstream *stream)
+{
+	if (stream == NULL) {
+		errmsg_set(EINVAL, "stream is NULL");
+		return INVALID_TIMESTAMP;
+	}
+	return load_committed(stream);
+}
+
+uint64_t pmemstream_persisted_timestamp(struct pmemstream *stream)
+{
+	if (stream == NULL) {
+		errmsg_set(EINVAL, "stream is NULL");
+		return INVALID_TIMESTAMP;
+	}
+	return load_persisted(stream);
+}
+
+static int reached(struct pmemstream *s, const struct pmemstream_async_wait_data *d)
+{
+	if (wait_kind_of(d) == WAIT_COMMITTED)
+		return load_committed(s) >= d->timestamp;
+	if (load_persisted(s) >= d->timestamp)
+		return 1;
+	if (load_committed(s) < d->timestamp)
+		return 0;
+	persist_watermark(s, d->timestamp);
+	return 1;
+}
+
+static int progress(struct pmemstream *s, const struct pmemstream_async_wait_data *d)
+{
+	if (reached(s, d))
+		return 1;
+	commit_try(s);
+	return reached(s, d);
+}
+
+static enum future_state wait_task(struct future_context *context, struct future_notifier *notifier)
+{
+	struct pmemstream_async_wait_data *d = future_context_get_data(context);
+	struct pmemstream_async_wait_output *out = future_context_get_output(context);
+	struct pmemstream *s = d->stream;
+
+	if (notifier != NULL)
+		notifier->notifier_used = FUTURE_NOTIFIER_NONE;
+
+	if (!progress(s, d)) {
+		if (notifier == NULL || notifier->waker.wake == NULL)
+			return FUTURE_STATE_RUNNING;
+		if (waiters_register(&s->waiters, &wait_registration(d), d->timestamp,
+				     notifier->waker) != 0)
+			return FUTURE_STATE_RUNNING;
+		/* progress made between the first look and the registration is not missed */
+		if (!progress(s, d)) {
+			notifier->notifier_used = FUTURE_NOTIFIER_WAKER;
+			return FUTURE_STATE_RUNNING;
+		}
+	}
+	/* no wake of this future may run once it has reported completion */
+	waiters_unregister(&s->waiters, wait_registration(d));
+	wait_registration(d) = 0;
+	out->error_code = 0;
+	return FUTURE_STATE_COMPLETE;
+}
+
+static struct pmemstream_async_wait_fut make_wait(struct pmemstream *s, uint64_t ts,
+						  enum wait_kind kind)
+{
+	struct pmemstream_async_wait_fut fut;
+
+	fut.data.stream = s;
+	fut.data.timestamp = ts;
+	fut.data.first_timestamp = kind;
+	fut.data.processing_timestamp = 0;
+	fut.data.last_timestamp = 0;
+	fut.output.error_code = 0;
+	if (s == NULL) {
+		errmsg_set(EINVAL, "stream is NULL");
+		fut.output.error_code = -1;
+		FUTURE_INIT_COMPLETE(&fut);
+	} else {
+		FUTURE_INIT(&fut, wait_task);
+	}
+	return fut;
+}
+
+struct pmemstream_async_wait_fut pmemstream_async_wait_committed(struct pmemstream *stream,
+								 uint64_t timestamp)
+{
+	return make_wait(stream, timestamp, WAIT_COMMITTED);
+}
+
+struct pmemstream_async_wait_fut pmemstream_async_wait_persisted(struct pmemstream *stream,
+								 uint64_t timestamp)
+{
+	return make_wait(stream, timestamp, WAIT_PERSISTED);
+}
