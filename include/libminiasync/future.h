@@ -93,35 +93,35 @@ struct future {
 	struct future_context context;
 };
 
-#define FUTURE(_name, _data_type, _output_type)                                                    \
-	struct _name {                                                                             \
-		struct future base;                                                                \
-		_data_type data;                                                                   \
-		_output_type output;                                                               \
+#define FUTURE(_name, _data_type, _output_type) \
+	struct _name {                          \
+		struct future base;             \
+		_data_type data;                \
+		_output_type output;            \
 	}
 
-#define FUTURE_INIT_EXT(_futurep, _taskfn, _propertyfn)                                            \
-	do {                                                                                       \
-		(_futurep)->base.task = (_taskfn);                                                 \
-		(_futurep)->base.has_property = (_propertyfn);                                     \
-		(_futurep)->base.context.state = FUTURE_STATE_IDLE;                                \
-		(_futurep)->base.context.data_size = sizeof((_futurep)->data);                     \
-		(_futurep)->base.context.output_size = sizeof((_futurep)->output);                 \
-		(_futurep)->base.context.padding = 0;                                              \
+#define FUTURE_INIT_EXT(_futurep, _taskfn, _propertyfn)                            \
+	do {                                                                       \
+		(_futurep)->base.task = (_taskfn);                                 \
+		(_futurep)->base.has_property = (_propertyfn);                     \
+		(_futurep)->base.context.state = FUTURE_STATE_IDLE;                \
+		(_futurep)->base.context.data_size = sizeof((_futurep)->data);     \
+		(_futurep)->base.context.output_size = sizeof((_futurep)->output); \
+		(_futurep)->base.context.padding = 0;                              \
 	} while (0)
 
-#define FUTURE_INIT(_futurep, _taskfn)                                                             \
+#define FUTURE_INIT(_futurep, _taskfn) \
 	FUTURE_INIT_EXT((_futurep), (_taskfn), future_has_property_default)
 
 /* has_property stays callable (the reference leaves NULL here and crashes sorters). */
-#define FUTURE_INIT_COMPLETE(_futurep)                                                             \
-	do {                                                                                       \
-		(_futurep)->base.task = NULL;                                                      \
-		(_futurep)->base.has_property = future_has_property_default;                       \
-		(_futurep)->base.context.state = FUTURE_STATE_COMPLETE;                            \
-		(_futurep)->base.context.data_size = sizeof((_futurep)->data);                     \
-		(_futurep)->base.context.output_size = sizeof((_futurep)->output);                 \
-		(_futurep)->base.context.padding = 0;                                              \
+#define FUTURE_INIT_COMPLETE(_futurep)                                             \
+	do {                                                                       \
+		(_futurep)->base.task = NULL;                                      \
+		(_futurep)->base.has_property = future_has_property_default;       \
+		(_futurep)->base.context.state = FUTURE_STATE_COMPLETE;            \
+		(_futurep)->base.context.data_size = sizeof((_futurep)->data);     \
+		(_futurep)->base.context.output_size = sizeof((_futurep)->output); \
+		(_futurep)->base.context.padding = 0;                              \
 	} while (0)
 
 #define FUTURE_AS_RUNNABLE(_futurep) (&(_futurep)->base)
@@ -137,9 +137,9 @@ static inline enum future_state future_poll(struct future *fut, struct future_no
 	return fut->context.state;
 }
 
-#define FUTURE_BUSY_POLL(_futurep)                                                                 \
-	while (future_poll(FUTURE_AS_RUNNABLE(_futurep), NULL) != FUTURE_STATE_COMPLETE) {         \
-		__FUTURE_WAIT();                                                                   \
+#define FUTURE_BUSY_POLL(_futurep)                                                         \
+	while (future_poll(FUTURE_AS_RUNNABLE(_futurep), NULL) != FUTURE_STATE_COMPLETE) { \
+		__FUTURE_WAIT();                                                           \
 	}
 
 /* Futures made by binaries built against the reference headers may carry NULL here. */
@@ -186,58 +186,58 @@ struct future_chain_entry {
 	struct future future;
 };
 
-#define _FUTURE_CHAIN_ENTRY_DECLARE(_future_type, _name, _flags_type)                              \
-	struct {                                                                                   \
-		future_map_fn map;                                                                 \
-		void *map_arg;                                                                     \
-		future_init_fn init;                                                               \
-		void *init_arg;                                                                    \
-		_flags_type *flags;                                                                \
-		_future_type fut;                                                                  \
+#define _FUTURE_CHAIN_ENTRY_DECLARE(_future_type, _name, _flags_type) \
+	struct {                                                      \
+		future_map_fn map;                                    \
+		void *map_arg;                                        \
+		future_init_fn init;                                  \
+		void *init_arg;                                       \
+		_flags_type *flags;                                   \
+		_future_type fut;                                     \
 	} _name
 
-#define FUTURE_CHAIN_ENTRY(_future_type, _name)                                                    \
+#define FUTURE_CHAIN_ENTRY(_future_type, _name) \
 	_FUTURE_CHAIN_ENTRY_DECLARE(_future_type, _name, _future_entry_type_regular)
 
-#define FUTURE_CHAIN_ENTRY_LAST(_future_type, _name)                                               \
+#define FUTURE_CHAIN_ENTRY_LAST(_future_type, _name) \
 	_FUTURE_CHAIN_ENTRY_DECLARE(_future_type, _name, _future_entry_type_last)
 
 /* The pointer-typed flags member only ever holds flag bits, never an address. */
-#define _FUTURE_CHAIN_ENTRY_INITIAL_FLAGS(_entry)                                                  \
+#define _FUTURE_CHAIN_ENTRY_INITIAL_FLAGS(_entry) \
 	(sizeof(*(_entry)->flags) == FUTURE_CHAIN_ENTRY_LAST ? FUTURE_CHAIN_FLAG_ENTRY_LAST : 0)
 
 #ifdef __cplusplus
-#define _FUTURE_CHAIN_ENTRY_FLAGS_AS_MEMBER(_entry, _value)                                        \
+#define _FUTURE_CHAIN_ENTRY_FLAGS_AS_MEMBER(_entry, _value) \
 	reinterpret_cast<decltype((_entry)->flags)>(static_cast<uintptr_t>(_value))
 #else
 #define _FUTURE_CHAIN_ENTRY_FLAGS_AS_MEMBER(_entry, _value) ((void *)(uintptr_t)(_value))
 #endif
 
-#define FUTURE_CHAIN_ENTRY_INIT(_entry, _fut, _map, _map_arg)                                      \
-	do {                                                                                       \
-		(_entry)->fut = (_fut);                                                            \
-		(_entry)->map = (_map);                                                            \
-		(_entry)->map_arg = (_map_arg);                                                    \
-		(_entry)->init = NULL;                                                             \
-		(_entry)->init_arg = NULL;                                                         \
-		(_entry)->flags = _FUTURE_CHAIN_ENTRY_FLAGS_AS_MEMBER(                             \
-			_entry, _FUTURE_CHAIN_ENTRY_INITIAL_FLAGS(_entry));                        \
+#define FUTURE_CHAIN_ENTRY_INIT(_entry, _fut, _map, _map_arg)               \
+	do {                                                                \
+		(_entry)->fut = (_fut);                                     \
+		(_entry)->map = (_map);                                     \
+		(_entry)->map_arg = (_map_arg);                             \
+		(_entry)->init = NULL;                                      \
+		(_entry)->init_arg = NULL;                                  \
+		(_entry)->flags = _FUTURE_CHAIN_ENTRY_FLAGS_AS_MEMBER(      \
+			_entry, _FUTURE_CHAIN_ENTRY_INITIAL_FLAGS(_entry)); \
 	} while (0)
 
-#define FUTURE_CHAIN_ENTRY_LAZY_INIT(_entry, _init, _init_arg, _map, _map_arg)                     \
-	do {                                                                                       \
-		(_entry)->map = (_map);                                                            \
-		(_entry)->map_arg = (_map_arg);                                                    \
-		(_entry)->init = (_init);                                                          \
-		(_entry)->init_arg = (_init_arg);                                                  \
-		(_entry)->flags = _FUTURE_CHAIN_ENTRY_FLAGS_AS_MEMBER(                             \
-			_entry, _FUTURE_CHAIN_ENTRY_INITIAL_FLAGS(_entry));                        \
+#define FUTURE_CHAIN_ENTRY_LAZY_INIT(_entry, _init, _init_arg, _map, _map_arg) \
+	do {                                                                   \
+		(_entry)->map = (_map);                                        \
+		(_entry)->map_arg = (_map_arg);                                \
+		(_entry)->init = (_init);                                      \
+		(_entry)->init_arg = (_init_arg);                              \
+		(_entry)->flags = _FUTURE_CHAIN_ENTRY_FLAGS_AS_MEMBER(         \
+			_entry, _FUTURE_CHAIN_ENTRY_INITIAL_FLAGS(_entry));    \
 	} while (0)
 
 #define FUTURE_CHAIN_ENTRY_HAS_FLAG(_entry, _flag) (((_entry)->flags & (_flag)) == (_flag))
-#define FUTURE_CHAIN_ENTRY_IS_LAST(_entry)                                                         \
+#define FUTURE_CHAIN_ENTRY_IS_LAST(_entry) \
 	FUTURE_CHAIN_ENTRY_HAS_FLAG((_entry), FUTURE_CHAIN_FLAG_ENTRY_LAST)
-#define FUTURE_CHAIN_ENTRY_IS_PROCESSED(_entry)                                                    \
+#define FUTURE_CHAIN_ENTRY_IS_PROCESSED(_entry) \
 	FUTURE_CHAIN_ENTRY_HAS_FLAG((_entry), FUTURE_CHAIN_FLAG_ENTRY_PROCESSED)
 #define FUTURE_CHAIN_ENTRY_IS_INITIALIZED(_entry) ((_entry)->init == NULL)
 
@@ -260,8 +260,8 @@ get_next_future_chain_entry(struct future_context *chain_ctx, struct future_chai
 {
 	_future_chain_entry_run_init(entry, chain_ctx);
 
-	size_t entry_size = sizeof(struct future_chain_entry) +
-			    future_context_get_size(&entry->future.context);
+	size_t entry_size =
+		sizeof(struct future_chain_entry) + future_context_get_size(&entry->future.context);
 	*used += (entry_size + 7) & ~(size_t)7;
 
 	if (FUTURE_CHAIN_ENTRY_IS_LAST(entry) || *used >= chain_ctx->data_size)
@@ -278,7 +278,8 @@ static inline enum future_state async_chain_impl(struct future_context *ctx,
 	size_t used = 0;
 
 	while (entry != NULL) {
-		struct future_chain_entry *next = get_next_future_chain_entry(ctx, entry, data, &used);
+		struct future_chain_entry *next =
+			get_next_future_chain_entry(ctx, entry, data, &used);
 
 		if (!FUTURE_CHAIN_ENTRY_IS_PROCESSED(entry)) {
 			if (future_poll(&entry->future, notifier) != FUTURE_STATE_COMPLETE)
@@ -308,7 +309,8 @@ static inline int future_chain_has_property(void *future, enum future_property p
 	size_t used = 0;
 
 	while (entry != NULL) {
-		struct future_chain_entry *next = get_next_future_chain_entry(ctx, entry, data, &used);
+		struct future_chain_entry *next =
+			get_next_future_chain_entry(ctx, entry, data, &used);
 
 		if (!FUTURE_CHAIN_ENTRY_IS_PROCESSED(entry))
 			return future_has_property(&entry->future, property) > 0 ? 1 : 0;
@@ -318,7 +320,7 @@ static inline int future_chain_has_property(void *future, enum future_property p
 	return -1;
 }
 
-#define FUTURE_CHAIN_INIT(_futurep)                                                                \
+#define FUTURE_CHAIN_INIT(_futurep) \
 	FUTURE_INIT_EXT((_futurep), async_chain_impl, future_chain_has_property)
 
 #ifdef __cplusplus

@@ -14,46 +14,46 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define UT_FATAL(...)                                                                              \
-	do {                                                                                       \
-		fprintf(stderr, "%s:%d %s: ", __FILE__, __LINE__, __func__);                       \
-		fprintf(stderr, __VA_ARGS__);                                                      \
-		fprintf(stderr, "\n");                                                             \
-		abort();                                                                           \
+#define UT_FATAL(...)                                                        \
+	do {                                                                 \
+		fprintf(stderr, "%s:%d %s: ", __FILE__, __LINE__, __func__); \
+		fprintf(stderr, __VA_ARGS__);                                \
+		fprintf(stderr, "\n");                                       \
+		abort();                                                     \
 	} while (0)
 
-#define UT_ASSERT(cond)                                                                            \
-	do {                                                                                       \
-		if (!(cond))                                                                       \
-			UT_FATAL("assertion failed: %s", #cond);                                   \
+#define UT_ASSERT(cond)                                          \
+	do {                                                     \
+		if (!(cond))                                     \
+			UT_FATAL("assertion failed: %s", #cond); \
 	} while (0)
 
-#define UT_ASSERTeq(lhs, rhs)                                                                      \
-	do {                                                                                       \
-		uint64_t ut_l_ = (uint64_t)(lhs), ut_r_ = (uint64_t)(rhs);                         \
-		if (ut_l_ != ut_r_)                                                                \
-			UT_FATAL("%s (0x%" PRIx64 ") != %s (0x%" PRIx64 ")", #lhs, ut_l_, #rhs,     \
-				 ut_r_);                                                           \
+#define UT_ASSERTeq(lhs, rhs)                                                                   \
+	do {                                                                                    \
+		uint64_t ut_l_ = (uint64_t)(lhs), ut_r_ = (uint64_t)(rhs);                      \
+		if (ut_l_ != ut_r_)                                                             \
+			UT_FATAL("%s (0x%" PRIx64 ") != %s (0x%" PRIx64 ")", #lhs, ut_l_, #rhs, \
+				 ut_r_);                                                        \
 	} while (0)
 
-#define UT_ASSERTne(lhs, rhs)                                                                      \
-	do {                                                                                       \
-		uint64_t ut_l_ = (uint64_t)(lhs), ut_r_ = (uint64_t)(rhs);                         \
-		if (ut_l_ == ut_r_)                                                                \
-			UT_FATAL("%s == %s (0x%" PRIx64 ")", #lhs, #rhs, ut_l_);                   \
+#define UT_ASSERTne(lhs, rhs)                                                    \
+	do {                                                                     \
+		uint64_t ut_l_ = (uint64_t)(lhs), ut_r_ = (uint64_t)(rhs);       \
+		if (ut_l_ == ut_r_)                                              \
+			UT_FATAL("%s == %s (0x%" PRIx64 ")", #lhs, #rhs, ut_l_); \
 	} while (0)
 
 /* A call that must fail with the given return value and errno. */
-#define UT_ASSERT_ERR(call, ret, err)                                                              \
-	do {                                                                                       \
-		errno = 0;                                                                         \
-		uint64_t ut_ret_ = (uint64_t)(call);                                               \
-		int ut_errno_ = errno;                                                             \
-		if (ut_ret_ != (uint64_t)(ret) || ut_errno_ != (err))                              \
+#define UT_ASSERT_ERR(call, ret, err)                                                             \
+	do {                                                                                      \
+		errno = 0;                                                                        \
+		uint64_t ut_ret_ = (uint64_t)(call);                                              \
+		int ut_errno_ = errno;                                                            \
+		if (ut_ret_ != (uint64_t)(ret) || ut_errno_ != (err))                             \
 			UT_FATAL("%s returned 0x%" PRIx64 " errno %d (%s), expected 0x%" PRIx64   \
-				 " errno %d",                                                      \
-				 #call, ut_ret_, ut_errno_, strerror(ut_errno_), (uint64_t)(ret),  \
-				 (int)(err));                                                      \
+				 " errno %d",                                                     \
+				 #call, ut_ret_, ut_errno_, strerror(ut_errno_), (uint64_t)(ret), \
+				 (int)(err));                                                     \
 	} while (0)
 
 /* A directory for test files: $PMEMKIT_TEST_DIR, else /dev/shm, else /tmp. */
