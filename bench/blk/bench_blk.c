@@ -17,8 +17,12 @@
  * Block numbers are uniformly random over the whole pool, one generator per thread. The async
  * API (only in the build against ours) keeps QUEUE_DEPTH futures in flight per thread and
  * polls them round-robin; the copies run on miniasync's thread-pool mover.
+ *
+ * With the fence_count.c shim preloaded, every measurement also prints its fences, flushes
+ * and flushed bytes per operation on stderr.
  */
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -170,9 +174,15 @@ static void *worker_main(void *arg)
 	return NULL;
 }
 
+typedef void (*fence_counts_fn)(unsigned long long out[4]);
+
 static void measure(enum op op, enum api api, unsigned nthreads, double seconds)
 {
 	struct worker workers[MAX_THREADS];
+	fence_counts_fn fence_counts = (fence_counts_fn)dlsym(RTLD_DEFAULT, "blk_fence_counts");
+	unsigned long long before[4] = {0}, after[4] = {0};
+	if (fence_counts != NULL)
+		fence_counts(before);
 	atomic_store(&go, 0);
 	atomic_store(&stop, 0);
 	for (unsigned i = 0; i < nthreads; i++) {
@@ -203,6 +213,17 @@ static void measure(enum op op, enum api api, unsigned nthreads, double seconds)
 	double elapsed = now() - start;
 	if (failed)
 		die("a block operation failed");
+	if (fence_counts != NULL && ops > 0) {
+		fence_counts(after);
+		double n = (double)ops;
+		fprintf(stderr,
+			"%s %s %s x%u: %.2f fences, %.2f flushes (%.0f bytes), %.2f pmem copies "
+			"per op\n",
+			BENCH_IMPL, op == OP_WRITE ? "write" : "read",
+			api == API_SYNC ? "sync" : "async", nthreads,
+			(double)(after[0] - before[0]) / n, (double)(after[1] - before[1]) / n,
+			(double)(after[2] - before[2]) / n, (double)(after[3] - before[3]) / n);
+	}
 	printf("result %llu %.3f %.0f\n", (unsigned long long)ops, elapsed, (double)ops / elapsed);
 }
 

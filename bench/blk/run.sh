@@ -10,7 +10,8 @@
 #
 # Environment: BENCH_SECONDS (per measurement, default 1), BENCH_REPEAT (measurements per cell,
 # alternating the libraries, best one reported; default 2), BENCH_POOL_MIB (1024),
-# BENCH_DIR (/dev/shm), BENCH_BSIZES ("512 4096").
+# BENCH_DIR (/dev/shm), BENCH_BSIZES ("512 4096"), BENCH_FENCES=1 (preload fence_count.c and
+# print fences/flushes per operation for every measurement; slows both sides a little).
 set -eu
 root=$(cd "$(dirname "$0")/../.." && pwd)
 build=${1:-$root/build}
@@ -25,6 +26,8 @@ if [ ! -f "$build/CMakeCache.txt" ]; then
 fi
 cmake --build "$build" -j2 --target bench_blk >/dev/null
 bin=$build/bench/blk
+preload=
+[ "${BENCH_FENCES:-0}" = 0 ] || preload=$bin/bench_blk_fences.so
 
 work=$(mktemp -d "$pool_dir/bench_blk.XXXXXX")
 cleanup() {
@@ -38,9 +41,9 @@ trap cleanup EXIT INT TERM
 start_server() {
 	mkfifo "$work/$1.in" "$work/$1.out"
 	case $1 in
-	pmdk) PMEM_IS_PMEM_FORCE=1 "$bin/bench_blk_pmdk" serve "$work/pmdk.pool" "$4" "$pool_mib" \
+	pmdk) LD_PRELOAD=$preload PMEM_IS_PMEM_FORCE=1 "$bin/bench_blk_pmdk" serve "$work/pmdk.pool" "$4" "$pool_mib" \
 		<"$work/$1.in" >"$work/$1.out" & ;;
-	ours) PMEM2_FORCE_GRANULARITY=CACHE_LINE "$bin/bench_blk_ours" serve "$work/ours.pool" "$4" \
+	ours) LD_PRELOAD=$preload PMEM2_FORCE_GRANULARITY=CACHE_LINE "$bin/bench_blk_ours" serve "$work/ours.pool" "$4" \
 		"$pool_mib" <"$work/$1.in" >"$work/$1.out" & ;;
 	esac
 	eval "exec $2>\"$work/$1.in\" $3<\"$work/$1.out\""
