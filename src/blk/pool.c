@@ -208,6 +208,12 @@ struct pmemblk *blk_pool_create(const char *path, size_t bsize, size_t poolsize,
 	struct blk_desc *desc = (struct blk_desc *)desc_page;
 	desc->bsize = (uint32_t)bsize;
 	desc->is_zeroed = created ? 1 : 0;
+	/*
+	 * pmempool info finds the BTT at PMDK's run-time fields data - addr; giving them
+	 * these constant values (never read by any library) keeps that tool working.
+	 */
+	desc->rt_addr = 0;
+	desc->rt_data = BLK_NS_OFF;
 	pbp->file.ops.persist(desc_page, BLK_DESC_SIZE);
 
 	struct pool_hdr hdr;

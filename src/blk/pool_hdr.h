@@ -83,8 +83,17 @@ _Static_assert(sizeof(struct pool_hdr) == POOL_HDR_SIZE, "pool_hdr layout");
 struct blk_desc {
 	uint32_t bsize;
 	int32_t is_zeroed;
-	/* 0x1008-0x1FFF: PMDK parks run-time pointers here; never read, zeroed at create */
+	/*
+	 * 0x1008-0x1FFF: PMDK parks its run-time handle here (never read back by a library;
+	 * the pointer at 0x1058 must stay zero). Only addr and data are given values.
+	 */
+	uint64_t rt_addr; /* 0x1008 */
+	uint64_t rt_size;
+	uint64_t rt_is_pmem_rdonly;
+	uint64_t rt_data; /* 0x1020 */
 };
+
+_Static_assert(offsetof(struct blk_desc, rt_data) == 0x20, "pmemblk descriptor layout");
 
 /* Fletcher64 variant of PMDK: the 8 bytes at csum_off and, if skip_off != 0, all words
  * from skip_off on count as zero. len must be a multiple of 4. */
