@@ -26,10 +26,12 @@ done
 # the CMake package of libminiasync, as the reference documents it
 cmake -S "$here/cmake_consumer" -B "$work/cmake" -DCMAKE_PREFIX_PATH="$prefix" >/dev/null
 cmake --build "$work/cmake" >/dev/null
-"$work/cmake/consumer"
+for exe in consumer consumer_stream consumer_blk; do
+	"$work/cmake/$exe"
+done
 echo "cmake consumer: ok"
 
-for page in libminiasync.7; do
+for page in libminiasync.7 libpmemstream.7 libpmemstream.3 libpmemblk.7 pmemblk_async.3; do
 	if command -v pandoc >/dev/null; then
 		find "$prefix" -name "$page*" | grep -q . || { echo "man page $page not installed"; exit 1; }
 	fi
