@@ -15,10 +15,14 @@
  *                                               dirty (like sparse, non-zero bytes after 8 KiB)
  *   info <file>                                 print "nblock N bsize B" (checked by formula)
  *   write <file> <seed> <count>                 apply one layer of operations
- *   verify <file> <seed>[,<seed>...] <count>    check the result of these layers, in order
+ *   verify <file> <layer>[,<layer>...] <count>  check the result of these layers, in order;
+ *                                               a layer is <seed> or @<block>:<seed>
  *   check <file> [bsize]                        pmemblk_check must return 1
  *   check-mismatch <file> <bsize>               pmemblk_check must fail with -1/EINVAL
  *   open-mismatch <file> <bsize>                pmemblk_open must fail with EINVAL
+ *   craft <file> <stage> <used|initial> <layers> <count> <seed>
+ *                                               raw bytes: a write interrupted after its
+ *                                               stage-th persist (see cmd_craft)
  */
 
 #include <dlfcn.h>
@@ -221,6 +225,47 @@ struct selection {
 	uint64_t block;
 	unsigned layer;
 };
+
+#define ALL_BLOCKS UINT64_MAX
+#define MAX_LAYERS 64
+
+/*
+ * A layer is either a seed's full set of operations or, written "@<block>:<seed>", a single
+ * plain write of the seed's pattern to one block (what an interrupted write may leave).
+ */
+struct layer {
+	uint64_t seed;
+	uint64_t only_block;
+};
+
+static unsigned parse_layers(const char *arg, struct layer *layers)
+{
+	unsigned n = 0;
+	char *list = strdup(arg);
+	for (char *tok = strtok(list, ","); tok != NULL; tok = strtok(NULL, ",")) {
+		if (n == MAX_LAYERS)
+			die("too many layers");
+		layers[n].only_block = ALL_BLOCKS;
+		if (tok[0] == '@') {
+			char *colon = strchr(tok, ':');
+			if (colon == NULL)
+				die("bad layer '%s' (want @<block>:<seed>)", tok);
+			*colon = '\0';
+			layers[n].only_block = parse_u64(tok + 1, "block");
+			tok = colon + 1;
+		}
+		layers[n++].seed = parse_u64(tok, "seed");
+	}
+	free(list);
+	if (n == 0)
+		die("no layers in '%s'", arg);
+	return n;
+}
+
+static enum action layer_action(const struct layer *l, uint64_t block)
+{
+	return l->only_block == ALL_BLOCKS ? action_of(l->seed, block) : ACT_WRITE;
+}
 
 static int cmp_selection(const void *a, const void *b)
 {
@@ -443,32 +488,23 @@ static void verify_block(PMEMblkpool *pbp, size_t bsize, uint64_t block, enum ou
 	}
 }
 
-static int cmd_verify(int argc, char *argv[])
+/*
+ * The final state of every block the layers touched, sorted by block number: a block's state
+ * is decided by the last layer that touched it.
+ */
+static size_t final_selection(const struct layer *layers, unsigned nlayers, uint64_t count,
+			      uint64_t nblock, uint64_t bsize, struct selection **out)
 {
-	if (argc < 3)
-		die("usage: verify <file> <seed>[,<seed>...] <count>");
-	uint64_t count = parse_u64(argv[2], "count");
-	uint64_t seeds[64];
-	unsigned nseeds = 0;
-	char *list = strdup(argv[1]);
-	for (char *tok = strtok(list, ","); tok != NULL; tok = strtok(NULL, ",")) {
-		if (nseeds == 64)
-			die("too many seeds");
-		seeds[nseeds++] = parse_u64(tok, "seed");
-	}
-	free(list);
-
-	PMEMblkpool *pbp = open_pool(argv[0]);
-	uint64_t nblock = pmemblk_nblock(pbp);
-	size_t bsize = pmemblk_bsize(pbp);
-	struct selection *sel = malloc(nseeds * (count + MAX_EDGES) * sizeof(*sel));
-	unsigned char *got = malloc(bsize), *expect = malloc(bsize);
-	if (sel == NULL || got == NULL || expect == NULL)
+	struct selection *sel = malloc(nlayers * (count + MAX_EDGES) * sizeof(*sel));
+	if (sel == NULL)
 		die("out of memory");
 	size_t n = 0;
-	for (unsigned l = 0; l < nseeds; l++)
-		n += select_blocks(seeds[l], count, nblock, bsize, sel + n, l);
-	/* a block's state is decided by the last layer that touched it */
+	for (unsigned l = 0; l < nlayers; l++) {
+		if (layers[l].only_block != ALL_BLOCKS)
+			sel[n++] = (struct selection){layers[l].only_block, l};
+		else
+			n += select_blocks(layers[l].seed, count, nblock, bsize, sel + n, l);
+	}
 	qsort(sel, n, sizeof(*sel), cmp_selection);
 	size_t m = 0;
 	for (size_t i = 0; i < n; i++) {
@@ -477,12 +513,32 @@ static int cmd_verify(int argc, char *argv[])
 		else
 			sel[m++] = sel[i];
 	}
+	*out = sel;
+	return m;
+}
+
+static int cmd_verify(int argc, char *argv[])
+{
+	if (argc < 3)
+		die("usage: verify <file> <layer>[,<layer>...] <count>");
+	uint64_t count = parse_u64(argv[2], "count");
+	struct layer layers[MAX_LAYERS];
+	unsigned nlayers = parse_layers(argv[1], layers);
+
+	PMEMblkpool *pbp = open_pool(argv[0]);
+	uint64_t nblock = pmemblk_nblock(pbp);
+	size_t bsize = pmemblk_bsize(pbp);
+	unsigned char *got = malloc(bsize), *expect = malloc(bsize);
+	if (got == NULL || expect == NULL)
+		die("out of memory");
+	struct selection *sel;
+	size_t m = final_selection(layers, nlayers, count, nblock, bsize, &sel);
 
 	struct verify_stats st = {0};
 	for (size_t i = 0; i < m; i++) {
-		uint64_t seed = seeds[sel[i].layer];
-		verify_block(pbp, bsize, sel[i].block, outcome_of(action_of(seed, sel[i].block)),
-			     seed, got, expect, &st);
+		const struct layer *l = &layers[sel[i].layer];
+		verify_block(pbp, bsize, sel[i].block, outcome_of(layer_action(l, sel[i].block)),
+			     l->seed, got, expect, &st);
 	}
 
 	/* everything else must still read as zeros */
@@ -497,7 +553,7 @@ static int cmd_verify(int argc, char *argv[])
 			st.untouched++;
 		}
 	} else {
-		uint64_t state = mix64(~seeds[0]);
+		uint64_t state = mix64(~layers[0].seed);
 		for (unsigned i = 0; i < SAMPLED_UNTOUCHED; i++) {
 			state = mix64(state);
 			uint64_t b = state % nblock;
@@ -569,11 +625,160 @@ static int cmd_open_mismatch(int argc, char *argv[])
 	return 0;
 }
 
+/*
+ * Raw on-media surgery, no library involved: the state a crash leaves behind when it
+ * interrupts a write of one block after one of its four ordered persists (spec §3.5): the
+ * data in the lane's free block (stage 1), the flog entry's first half (2), its second half
+ * with the sequence number, which commits the write (3), the map entry (4).
+ */
+#define MAP_ENTRY_MASK 0x3FFFFFFFU
+#define MAP_NORMAL     0xC0000000U
+#define MAP_FLAGS_MASK 0xC0000000U
+
+struct flog_entry {
+	uint32_t lba, old_map, new_map, seq;
+};
+
+static uint32_t flog_seq_next(uint32_t seq)
+{
+	static const uint32_t next[4] = {0, 2, 3, 1};
+	return next[seq & 3];
+}
+
+static void raw_read(int fd, void *buf, size_t len, uint64_t off)
+{
+	if (pread(fd, buf, len, (off_t)off) != (ssize_t)len)
+		die("pread at %" PRIu64 ": %s", off, strerror(errno));
+}
+
+static void raw_write(int fd, const void *buf, size_t len, uint64_t off)
+{
+	if (pwrite(fd, buf, len, (off_t)off) != (ssize_t)len)
+		die("pwrite at %" PRIu64 ": %s", off, strerror(errno));
+}
+
+static uint32_t le32_at(const unsigned char *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static uint64_t le64_at(const unsigned char *p)
+{
+	return (uint64_t)le32_at(p) | (uint64_t)le32_at(p + 4) << 32;
+}
+
+static int cmd_craft(int argc, char *argv[])
+{
+	if (argc < 6)
+		die("usage: craft <file> <stage 1-4> <used|initial> <layers> <count> <new seed>");
+	const char *path = argv[0];
+	uint64_t stage = parse_u64(argv[1], "stage");
+	int want_initial = strcmp(argv[2], "initial") == 0;
+	struct layer layers[MAX_LAYERS];
+	unsigned nlayers = parse_layers(argv[3], layers);
+	uint64_t count = parse_u64(argv[4], "count");
+	uint64_t new_seed = parse_u64(argv[5], "new seed");
+	if (stage < 1 || stage > 4)
+		die("stage must be 1..4");
+
+	int fd = open(path, O_RDWR);
+	if (fd < 0)
+		die("open(%s): %s", path, strerror(errno));
+	struct stat st;
+	if (fstat(fd, &st) != 0)
+		die("fstat: %s", strerror(errno));
+
+	unsigned char desc[8], info[4096];
+	raw_read(fd, desc, sizeof(desc), 0x1000);
+	uint64_t bsize = le32_at(desc);
+	uint64_t arena = NAMESPACE_OFFSET;
+	raw_read(fd, info, sizeof(info), arena);
+	if (memcmp(info, "BTT_ARENA_INFO\0", 16) != 0)
+		die("%s: no BTT layout in arena 0", path);
+	uint32_t external_nlba = le32_at(info + 0x3C);
+	uint32_t internal_lbasize = le32_at(info + 0x40);
+	uint32_t nfree = le32_at(info + 0x48);
+	uint64_t dataoff = le64_at(info + 0x58);
+	uint64_t mapoff = le64_at(info + 0x60);
+	uint64_t flogoff = le64_at(info + 0x68);
+
+	/* the victim: a block of arena 0 that holds data, so that old and new differ */
+	uint64_t nblock = expected_nblock((uint64_t)st.st_size, bsize);
+	struct selection *sel;
+	size_t m = final_selection(layers, nlayers, count, nblock, bsize, &sel);
+	uint64_t victim = UINT64_MAX;
+	for (size_t i = 0; i < m && victim == UINT64_MAX; i++) {
+		if (sel[i].block < external_nlba &&
+		    outcome_of(layer_action(&layers[sel[i].layer], sel[i].block)) == OUT_DATA)
+			victim = sel[i].block;
+	}
+	free(sel);
+	if (victim == UINT64_MAX)
+		die("no block with data in arena 0");
+
+	/* the lane: a flog pair in its initial form, or one that a write has already used */
+	unsigned pair = nfree;
+	int cur = 0;
+	struct flog_entry e[2];
+	for (unsigned i = 0; i < nfree; i++) {
+		raw_read(fd, e, sizeof(e), arena + flogoff + (uint64_t)i * 64);
+		if (e[0].seq == e[1].seq)
+			continue;
+		int c = e[0].seq == 0			      ? 1
+			: e[1].seq == 0			      ? 0
+			: flog_seq_next(e[0].seq) == e[1].seq ? 1
+							      : 0;
+		int initial = c == 0 && e[0].seq == 1 && e[0].old_map == e[0].new_map &&
+			      e[1].lba == 0 && e[1].old_map == 0 && e[1].new_map == 0;
+		if (initial == want_initial) {
+			pair = i;
+			cur = c;
+			break;
+		}
+	}
+	if (pair == nfree)
+		die("no %s flog pair", argv[2]);
+
+	uint32_t free_block = e[cur].old_map & MAP_ENTRY_MASK;
+	uint64_t map_at = arena + mapoff + victim * 4;
+	unsigned char raw_map[4];
+	raw_read(fd, raw_map, 4, map_at);
+	uint32_t old_entry = le32_at(raw_map);
+	if ((old_entry & MAP_FLAGS_MASK) == 0)
+		old_entry = (uint32_t)victim | MAP_NORMAL;
+	uint32_t new_entry = free_block | MAP_NORMAL;
+	uint64_t slot_at = arena + flogoff + (uint64_t)pair * 64 + (uint64_t)(1 - cur) * 16;
+
+	unsigned char *data = calloc(1, internal_lbasize);
+	if (data == NULL)
+		die("out of memory");
+	fill_pattern(data, bsize, new_seed, victim);
+	raw_write(fd, data, bsize, arena + dataoff + (uint64_t)free_block * internal_lbasize);
+	free(data);
+	if (stage >= 2) {
+		uint32_t half[2] = {(uint32_t)victim, old_entry};
+		raw_write(fd, half, sizeof(half), slot_at);
+	}
+	if (stage >= 3) {
+		uint32_t half[2] = {new_entry, flog_seq_next(e[cur].seq)};
+		raw_write(fd, half, sizeof(half), slot_at + 8);
+	}
+	if (stage >= 4)
+		raw_write(fd, &new_entry, 4, map_at);
+	if (fsync(fd) != 0)
+		die("fsync: %s", strerror(errno));
+	close(fd);
+	/* stages 3 and 4 committed the write: the block must read the new data */
+	printf("block %" PRIu64 " pair %u free %u old 0x%08x new 0x%08x -> %s\n", victim, pair,
+	       free_block, old_entry, new_entry, stage >= 3 ? "new" : "old");
+	return 0;
+}
+
 int main(int argc, char *argv[])
 {
 	if (argc < 2)
 		die("usage: %s <whoami|create|info|write|verify|check|check-mismatch|"
-		    "open-mismatch> ...",
+		    "open-mismatch|craft> ...",
 		    argv[0]);
 	check_library();
 	const char *cmd = argv[1];
@@ -595,5 +800,7 @@ int main(int argc, char *argv[])
 		return cmd_check_mismatch(argc, argv);
 	if (strcmp(cmd, "open-mismatch") == 0)
 		return cmd_open_mismatch(argc, argv);
+	if (strcmp(cmd, "craft") == 0)
+		return cmd_craft(argc, argv);
 	die("unknown command '%s'", cmd);
 }
