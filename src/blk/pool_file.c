@@ -43,17 +43,20 @@ static void set_pmem2_error(int ret, const char *what)
 	errmsg_set(err, "%s: %s", what, pmem2_errormsg());
 }
 
-/* PMEM_IS_PMEM_FORCE: map by hand and let libpmem2 treat it with the forced granularity */
-static int map_forced(struct pool_file *pf, size_t len, bool is_private)
+/*
+ * Maps by hand and describes the mapping to libpmem2 with the given granularity: for
+ * PMEM_IS_PMEM_FORCE, and for private mappings, which must not reserve swap for the whole
+ * pool (a 1 TiB sparse pool cannot be checked otherwise) and need no real persistence.
+ */
+static int map_by_hand(struct pool_file *pf, size_t len, bool is_private,
+		       enum pmem2_granularity g)
 {
-	void *addr = mmap(NULL, len, PROT_READ | PROT_WRITE, is_private ? MAP_PRIVATE : MAP_SHARED,
-			  pf->fd, 0);
+	int flags = is_private ? MAP_PRIVATE | MAP_NORESERVE : MAP_SHARED;
+	void *addr = mmap(NULL, len, PROT_READ | PROT_WRITE, flags, pf->fd, 0);
 	if (addr == MAP_FAILED) {
 		errmsg_set_errno(errno, "mmap");
 		return -1;
 	}
-	enum pmem2_granularity g =
-		Forced_pmem == 1 ? PMEM2_GRANULARITY_CACHE_LINE : PMEM2_GRANULARITY_PAGE;
 	int ret = pmem2_map_from_existing(&pf->map, pf->src, addr, len, g);
 	if (ret != 0) {
 		set_pmem2_error(ret, "pmem2_map_from_existing");
@@ -96,10 +99,14 @@ int pool_file_map(struct pool_file *pf, size_t len, bool is_private)
 		set_pmem2_error(ret, "pmem2_source_from_fd");
 		return -1;
 	}
-	if (Forced_pmem >= 0)
-		ret = map_forced(pf, len, is_private);
+	if (is_private)
+		ret = map_by_hand(pf, len, true, PMEM2_GRANULARITY_CACHE_LINE);
+	else if (Forced_pmem >= 0)
+		ret = map_by_hand(pf, len, false,
+				  Forced_pmem == 1 ? PMEM2_GRANULARITY_CACHE_LINE
+						   : PMEM2_GRANULARITY_PAGE);
 	else
-		ret = map_pmem2(pf, len, is_private);
+		ret = map_pmem2(pf, len, false);
 	if (ret != 0) {
 		pmem2_source_delete(&pf->src);
 		return -1;
