@@ -55,7 +55,7 @@
 
 /* Full scans above this many blocks would make the large pools slow; those are sampled. */
 #define FULL_SCAN_LIMIT	  (1ULL << 20)
-#define SAMPLED_UNTOUCHED 50000
+#define SAMPLED_UNTOUCHED 10000
 
 enum action {
 	ACT_WRITE,

@@ -138,6 +138,8 @@ direction() { # <A> <B>
 	ia=$(run "$a" info "$f")
 	ib=$(run "$b" info "$f")
 	[ "$ia" = "$ib" ] || fail "geometry differs: $a '$ia', $b '$ib'"
+	huge=0
+	[ "$(echo "$ia" | cut -d' ' -f2)" -le 16777216 ] || huge=1
 	run "$b" check "$f" "$bsize"
 	run "$b" check "$f"
 	run "$b" check-mismatch "$f" $((bsize + 1))
@@ -150,7 +152,8 @@ direction() { # <A> <B>
 	run "$a" write "$f" "$s1" "$count"
 	v=$(verify "$b" "$f" "$s1")
 	run "$b" check "$f" "$bsize"
-	pmempool_check "$f"
+	# a full check of a pool of 100 M blocks takes seconds: huge pools get it after step two
+	[ "$huge" = 1 ] || pmempool_check "$f"
 	pmempool_info "$f" "$ia" "$v"
 
 	run "$b" write "$f" "$s2" "$count"
@@ -172,7 +175,7 @@ direction() { # <A> <B>
 	run "$a" write "$f" "$s3" "$count"
 	v=$(verify "$b" "$f" "$s3")
 	run "$b" check "$f" "$bsize"
-	run "$a" check "$f" "$bsize"
+	[ "$huge" = 1 ] || run "$a" check "$f" "$bsize"
 	pmempool_check "$f"
 	pmempool_info "$f" "$ia" "$v"
 	rm -f "$f"
