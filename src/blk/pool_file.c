@@ -43,20 +43,16 @@ static void set_pmem2_error(int ret, const char *what)
 	errmsg_set(err, "%s: %s", what, pmem2_errormsg());
 }
 
-/*
- * Maps by hand and describes the mapping to libpmem2 with the given granularity: for
- * PMEM_IS_PMEM_FORCE, and for private mappings, which must not reserve swap for the whole
- * pool (a 1 TiB sparse pool cannot be checked otherwise) and need no real persistence.
- */
-static int map_by_hand(struct pool_file *pf, size_t len, bool is_private,
-		       enum pmem2_granularity g)
+/* PMEM_IS_PMEM_FORCE: map by hand, let libpmem2 treat it with the forced granularity */
+static int map_forced(struct pool_file *pf, size_t len)
 {
-	int flags = is_private ? MAP_PRIVATE | MAP_NORESERVE : MAP_SHARED;
-	void *addr = mmap(NULL, len, PROT_READ | PROT_WRITE, flags, pf->fd, 0);
+	void *addr = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, pf->fd, 0);
 	if (addr == MAP_FAILED) {
 		errmsg_set_errno(errno, "mmap");
 		return -1;
 	}
+	enum pmem2_granularity g =
+		Forced_pmem == 1 ? PMEM2_GRANULARITY_CACHE_LINE : PMEM2_GRANULARITY_PAGE;
 	int ret = pmem2_map_from_existing(&pf->map, pf->src, addr, len, g);
 	if (ret != 0) {
 		set_pmem2_error(ret, "pmem2_map_from_existing");
@@ -67,7 +63,55 @@ static int map_by_hand(struct pool_file *pf, size_t len, bool is_private,
 	return 0;
 }
 
-static int map_pmem2(struct pool_file *pf, size_t len, bool is_private)
+/* A private mapping never reaches the file: plain CPU copies, no flushes. */
+static void *private_memmove(void *dst, const void *src, size_t len, unsigned flags)
+{
+	(void)flags;
+	return memmove(dst, src, len);
+}
+
+static void *private_memset(void *dst, int c, size_t len, unsigned flags)
+{
+	(void)flags;
+	return memset(dst, c, len);
+}
+
+static void private_flush(const void *ptr, size_t len)
+{
+	(void)ptr;
+	(void)len;
+}
+
+static void private_drain(void)
+{
+}
+
+/*
+ * Copy-on-write mapping (pmemblk_check, read-only pools, copy_on_write.at_open). It must
+ * not reserve swap for the whole pool: a 1 TiB sparse pool could not be checked otherwise.
+ */
+static int map_private(struct pool_file *pf, size_t len)
+{
+	void *addr =
+		mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_NORESERVE, pf->fd, 0);
+	if (addr == MAP_FAILED) {
+		errmsg_set_errno(errno, "mmap");
+		return -1;
+	}
+	pf->own_mapping = addr;
+	pf->granularity = PMEM2_GRANULARITY_BYTE;
+	pf->ops.base = addr;
+	pf->ops.size = len;
+	pf->ops.persist = private_flush;
+	pf->ops.flush = private_flush;
+	pf->ops.drain = private_drain;
+	pf->ops.memcpy = private_memmove;
+	pf->ops.memmove = private_memmove;
+	pf->ops.memset = private_memset;
+	return 0;
+}
+
+static int map_pmem2(struct pool_file *pf, size_t len)
 {
 	struct pmem2_config *cfg;
 	int ret = pmem2_config_new(&cfg);
@@ -80,7 +124,7 @@ static int map_pmem2(struct pool_file *pf, size_t len, bool is_private)
 	if (ret == 0)
 		ret = pmem2_config_set_length(cfg, len);
 	if (ret == 0)
-		ret = pmem2_config_set_sharing(cfg, is_private ? PMEM2_PRIVATE : PMEM2_SHARED);
+		ret = pmem2_config_set_sharing(cfg, PMEM2_SHARED);
 	if (ret == 0) {
 		ret = pmem2_map_new(&pf->map, cfg, pf->src);
 		if (ret != 0)
@@ -94,25 +138,28 @@ static int map_pmem2(struct pool_file *pf, size_t len, bool is_private)
 
 int pool_file_map(struct pool_file *pf, size_t len, bool is_private)
 {
+	pf->is_private = is_private;
+	pf->size = len;
+	if (is_private) {
+		if (map_private(pf, len) != 0)
+			return -1;
+		pf->base = pf->ops.base;
+		return 0;
+	}
+
 	int ret = pmem2_source_from_fd(&pf->src, pf->fd);
 	if (ret != 0) {
 		set_pmem2_error(ret, "pmem2_source_from_fd");
 		return -1;
 	}
-	if (is_private)
-		ret = map_by_hand(pf, len, true, PMEM2_GRANULARITY_CACHE_LINE);
-	else if (Forced_pmem >= 0)
-		ret = map_by_hand(pf, len, false,
-				  Forced_pmem == 1 ? PMEM2_GRANULARITY_CACHE_LINE
-						   : PMEM2_GRANULARITY_PAGE);
+	if (Forced_pmem >= 0)
+		ret = map_forced(pf, len);
 	else
-		ret = map_pmem2(pf, len, false);
+		ret = map_pmem2(pf, len);
 	if (ret != 0) {
 		pmem2_source_delete(&pf->src);
 		return -1;
 	}
-	pf->is_private = is_private;
-	pf->size = len;
 	pf->granularity = pmem2_map_get_store_granularity(pf->map);
 	pmem_ops_init(&pf->ops, pf->map);
 	pf->base = pf->ops.base;
