@@ -4,7 +4,9 @@
  * initialisation macro on the fields it must (and must not) touch (spec 2.5).
  */
 
+#include <signal.h>
 #include <stdbool.h>
+#include <unistd.h>
 
 #include "layout_checks.h"
 
@@ -227,6 +229,8 @@ static void test_chain_macros(void)
 
 int main(void)
 {
+	signal(SIGALRM, SIG_DFL);
+	alarm(60);
 	check_all_layout();
 	test_future_init_macros();
 	test_waker_macro();

@@ -6,8 +6,11 @@
  * same in C++ as in C.
  */
 
+#include <csignal>
 #include <cstring>
 #include <memory>
+
+#include <unistd.h>
 
 #include "layout_checks.h"
 
@@ -193,6 +196,9 @@ void test_macros()
 
 int main()
 {
+	/* a hang (e.g. a mover that never completes) fails instead of stalling CI */
+	std::signal(SIGALRM, SIG_DFL);
+	alarm(60);
 	check_all_layout();
 	test_macros();
 	return 0;

@@ -7,6 +7,8 @@
 
 #include "masync_test.h"
 
+#include <sys/wait.h>
+
 static void no_wake(void *data)
 {
 	(void)data;
@@ -609,34 +611,83 @@ static void test_concurrency(void)
 }
 
 /* Deletion finishes what was enqueued and releases what was abandoned. */
+static void *delete_mover(void *arg)
+{
+	data_mover_threads_delete(arg);
+	return NULL;
+}
+
 static void test_delete(void)
 {
-	enum { QUEUED = 100, SIZE = 128 * 1024 };
+	enum { QUEUED = 100, SIZE = 64 * 1024 };
 	struct data_mover_threads *dmt = data_mover_threads_new(2, 128, FUTURE_NOTIFIER_WAKER);
 	UT_ASSERTne(dmt, NULL);
 	struct vdm *vdm = data_mover_threads_get_vdm(dmt);
+	data_mover_threads_set_memcpy_fn(dmt, gated_memcpy);
+	arm_gate();
 	uint8_t *src = masync_malloc(SIZE), *dst = masync_malloc((size_t)QUEUED * SIZE);
 	masync_fill(src, SIZE, 77);
 	memset(dst, 0, (size_t)QUEUED * SIZE);
 
+	/* both workers wait at the gate; everything else stays in the queue */
 	struct vdm_operation_future *f = masync_malloc(QUEUED * sizeof(*f));
 	for (int i = 0; i < QUEUED; i++) {
 		f[i] = vdm_memcpy(vdm, dst + (size_t)i * SIZE, src, SIZE, 0);
-		enum future_state s = future_poll(FUTURE_AS_RUNNABLE(&f[i]), NULL);
-		UT_ASSERTne(s, FUTURE_STATE_IDLE);
+		UT_ASSERTeq(future_poll(FUTURE_AS_RUNNABLE(&f[i]), NULL), FUTURE_STATE_RUNNING);
 	}
+	masync_gate_wait_entered(&gate, 2);
 	/* and some that never start */
 	for (int i = 0; i < 1000; i++) {
 		struct vdm_operation_future never = vdm_memset(vdm, dst, 0xFF, SIZE, 0);
 		(void)never;
 	}
-	data_mover_threads_delete(dmt);
 
+	/*
+	 * Delete while the queue is full. The pause only gives the deleting thread time to
+	 * begin stopping the workers (a shorter one just tests less); then the gate opens.
+	 */
+	pthread_t deleter;
+	UT_ASSERTeq(pthread_create(&deleter, NULL, delete_mover, dmt), 0);
+	usleep(30000);
+	open_gate();
+	UT_ASSERTeq(pthread_join(deleter, NULL), 0);
+
+	UT_ASSERTeq(atomic_load(&hook_calls), QUEUED);
 	for (int i = 0; i < QUEUED; i++)
 		UT_ASSERTeq(masync_check(dst + (size_t)i * SIZE, SIZE, 77), SIZE);
+	atomic_store(&gate_armed, 0);
 	free(f);
 	free(src);
 	free(dst);
+}
+
+/*
+ * A process may exit with a live mover and queued work (the reference hashmap example does):
+ * the workers must not hold exit up. Run in a child so that a hang shows as a timeout.
+ */
+static struct data_mover_threads *leaked_on_purpose;
+
+static void test_exit_without_delete(void)
+{
+	pid_t pid = fork();
+	UT_ASSERT(pid >= 0);
+	if (pid == 0) {
+		masync_watchdog(20);
+		leaked_on_purpose = data_mover_threads_new(2, 16, FUTURE_NOTIFIER_WAKER);
+		UT_ASSERTne(leaked_on_purpose, NULL);
+		struct vdm *vdm = data_mover_threads_get_vdm(leaked_on_purpose);
+		static char src[1 << 20], dst[8][1 << 20];
+		for (int i = 0; i < 8; i++) {
+			struct vdm_operation_future f =
+				vdm_memcpy(vdm, dst[i], src, sizeof(src), 0);
+			future_poll(FUTURE_AS_RUNNABLE(&f), NULL);
+		}
+		exit(0);
+	}
+	int status;
+	UT_ASSERTeq(waitpid(pid, &status, 0), pid);
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		UT_FATAL("child with a live mover did not exit cleanly (status 0x%x)", status);
 }
 
 int main(void)
@@ -651,5 +702,6 @@ int main(void)
 	test_exited_creator();
 	test_concurrency();
 	test_delete();
+	test_exit_without_delete();
 	return 0;
 }

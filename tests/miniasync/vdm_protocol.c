@@ -247,6 +247,7 @@ static void test_is_supported(void)
 
 int main(void)
 {
+	masync_watchdog(60);
 	test_constructors();
 	test_poll_protocol();
 	test_out_of_memory();
