@@ -35,7 +35,7 @@ struct cx_file {
 	int in_use;
 	dev_t dev;
 	ino_t ino;
-	int fd; /* a duplicate, to copy file bytes beyond the mapping */
+	char path[4096]; /* to copy file bytes beyond the mapping */
 	size_t file_size;
 	size_t size;		/* tracked bytes: [0, size) of the file, as mapped */
 	unsigned char *durable; /* what survives a crash for sure */

@@ -218,14 +218,20 @@ static void write_image(const unsigned char *sel)
 	}
 	/* bytes beyond the mapping were never written through it: copy them from the file */
 	if (f->file_size > f->size) {
+		int in = open(f->path, O_RDONLY);
+		if (in < 0) {
+			perror("crashx: reopening the file under test");
+			abort();
+		}
 		char buf[65536];
 		off_t pos = (off_t)f->size;
 		ssize_t n;
-		while ((n = pread(f->fd, buf, sizeof(buf), pos)) > 0) {
+		while ((n = pread(in, buf, sizeof(buf), pos)) > 0) {
 			if (pwrite(fd, buf, (size_t)n, pos) != n)
 				abort();
 			pos += n;
 		}
+		close(in);
 	}
 	close(fd);
 }
@@ -498,10 +504,11 @@ static int run(const struct crashx_workload *w, int argc, char *argv[])
 	       w->name, X.events, X.points, X.dup_points, X.skipped_points, X.stride, X.budget_hits,
 	       X.images, X.max_cand, X.violations, t);
 	if (cx_fault.kind != CX_FAULT_NONE)
-		printf("crashx: fault %s:%s:%lu (drains %u) %s (event %" PRIu64 ")\n",
+		printf("crashx: fault %s:%s:%lu%s%.0u %s (event %" PRIu64 ")\n",
 		       cx_fault.kind == CX_FAULT_DROP ? "drop" : "delay", cx_fault.prefix,
-		       cx_fault.n, cx_fault.drains, cx_fault.fired ? "injected" : "NEVER FIRED",
-		       cx_fault.fired_event);
+		       cx_fault.n, cx_fault.kind == CX_FAULT_DELAY ? ":" : "",
+		       cx_fault.kind == CX_FAULT_DELAY ? cx_fault.drains : 0,
+		       cx_fault.fired ? "injected" : "NEVER FIRED", cx_fault.fired_event);
 	fflush(stdout);
 
 	int ok;

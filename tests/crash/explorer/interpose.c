@@ -397,7 +397,14 @@ static void track_new_map(struct pmem2_map *map, const struct pmem2_source *src)
 	f->in_use = 1;
 	f->dev = st.st_dev;
 	f->ino = st.st_ino;
-	f->fd = dup(fd);
+	/*
+	 * The file's name, not a dup of its descriptor: a dup would share the open file
+	 * description and with it any flock the library holds, so it could not reopen the file.
+	 */
+	char link[64];
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	ssize_t n = readlink(link, f->path, sizeof(f->path) - 1);
+	f->path[n > 0 ? n : 0] = '\0';
 	f->file_size = (size_t)st.st_size;
 	f->size = size;
 	f->map = map;
