@@ -8,7 +8,7 @@
 
 #include "stream_test.h"
 
-#define SENTINEL 0x5a5a5a5a5a5a5a5aULL
+#define SENTINEL    0x5a5a5a5a5a5a5a5aULL
 #define STREAM_SIZE (4 * MiB)
 
 static struct test_map tm;
@@ -224,9 +224,9 @@ static void test_async(struct pmemstream *s, struct pmemstream_region r)
 	UT_ASSERT_ERR(pmemstream_async_append(s, vdm, r, NULL, NULL, 8, &e), -1, EINVAL);
 	UT_ASSERT_ERR(pmemstream_async_append(s, vdm, r, NULL, &v, 4096, &e), -1, ENOSPC);
 	UT_ASSERT_ERR(pmemstream_async_publish(NULL, r, NULL, e, 8), -1, EINVAL);
-	UT_ASSERT_ERR(pmemstream_async_publish(s, r, NULL, (struct pmemstream_entry){r.offset + 64},
-					       8),
-		      -1, EINVAL);
+	UT_ASSERT_ERR(
+		pmemstream_async_publish(s, r, NULL, (struct pmemstream_entry){r.offset + 64}, 8),
+		-1, EINVAL);
 	UT_ASSERTeq(e.offset, SENTINEL);
 
 	UT_ASSERTeq(pmemstream_async_append(s, vdm, r, NULL, &v, 8, &e), 0);
@@ -284,9 +284,9 @@ static void test_entry_accessors(struct pmemstream *s, struct pmemstream_region 
 	UT_ASSERT_ERR(pmemstream_entry_length(NULL, good), 0, EINVAL);
 	UT_ASSERT_ERR(pmemstream_entry_timestamp(NULL, good), 0, EINVAL);
 
-	uint64_t bad[] = {UINT64_MAX,	    UINT64_MAX & ~7ULL, good.offset + 4,
-			  r.offset,	    good.offset + 8,	STREAM_SIZE,
-			  STREAM_SIZE - 8, freed.offset + 64,	1ULL << 50};
+	uint64_t bad[] = {UINT64_MAX,	   UINT64_MAX & ~7ULL, good.offset + 4,
+			  r.offset,	   good.offset + 8,    STREAM_SIZE,
+			  STREAM_SIZE - 8, freed.offset + 64,  1ULL << 50};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		struct pmemstream_entry e = {bad[i]};
 		UT_ASSERT_ERR(pmemstream_entry_data(s, e), NULL, EINVAL);
