@@ -15,7 +15,7 @@ CC=${FUZZ_CC:-$(command -v clang-14 || command -v clang)}
 case "$cmd" in
 build)
 	cmake -S "$here/standalone" -B "$dir" -DCMAKE_C_COMPILER="$CC" \
-		-DCMAKE_BUILD_TYPE=None >/dev/null
+		-DCMAKE_BUILD_TYPE=None -DFUZZ_EXTRA_FLAGS="${FUZZ_EXTRA_FLAGS:-}" >/dev/null
 	cmake --build "$dir" -j "${FUZZ_JOBS:-2}"
 	;;
 run)
@@ -41,7 +41,7 @@ run)
 	log="$dir/fuzz-$target.log"
 	rc=0
 	"$bin" -max_total_time="$seconds" -rss_limit_mb=1024 -malloc_limit_mb=512 -timeout=20 \
-		-print_final_stats=1 -artifact_prefix="$artifacts/" -jobs=1 -workers=1 \
+		-print_final_stats=1 -artifact_prefix="$artifacts/" \
 		"$corpus" >"$log" 2>&1 || rc=$?
 	execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
 	cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1)

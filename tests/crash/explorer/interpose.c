@@ -93,6 +93,8 @@ static void *real_sym(const char *name)
 typedef int (*map_new_t)(struct pmem2_map **, const struct pmem2_config *,
 			 const struct pmem2_source *);
 typedef int (*map_delete_t)(struct pmem2_map **);
+typedef int (*map_from_existing_t)(struct pmem2_map **, const struct pmem2_source *, void *, size_t,
+				   enum pmem2_granularity);
 typedef pmem2_persist_fn (*get_persist_t)(struct pmem2_map *);
 typedef pmem2_flush_fn (*get_flush_t)(struct pmem2_map *);
 typedef pmem2_drain_fn (*get_drain_t)(struct pmem2_map *);
@@ -102,6 +104,7 @@ typedef pmem2_memset_fn (*get_memset_t)(struct pmem2_map *);
 
 REAL(pmem2_map_new, map_new_t)
 REAL(pmem2_map_delete, map_delete_t)
+REAL(pmem2_map_from_existing, map_from_existing_t)
 REAL(pmem2_get_persist_fn, get_persist_t)
 REAL(pmem2_get_flush_fn, get_flush_t)
 REAL(pmem2_get_drain_fn, get_drain_t)
@@ -418,13 +421,8 @@ static void track_new_map(struct pmem2_map *map, const struct pmem2_source *src)
 	f->version = 1;
 }
 
-CRASHX_EXPORT int pmem2_map_new(struct pmem2_map **map_ptr, const struct pmem2_config *cfg,
-				const struct pmem2_source *src)
+static void register_map(struct pmem2_map *map, const struct pmem2_source *src)
 {
-	int ret = real_pmem2_map_new()(map_ptr, cfg, src);
-	if (ret != 0)
-		return ret;
-	struct pmem2_map *map = *map_ptr;
 	pthread_mutex_lock(&cx_lock);
 	for (int i = 0; i < CX_MAX_MAPS; i++) {
 		if (maps[i].map != NULL)
@@ -444,7 +442,26 @@ CRASHX_EXPORT int pmem2_map_new(struct pmem2_map **map_ptr, const struct pmem2_c
 	if (cx_active)
 		track_new_map(map, src);
 	pthread_mutex_unlock(&cx_lock);
-	return 0;
+}
+
+CRASHX_EXPORT int pmem2_map_new(struct pmem2_map **map_ptr, const struct pmem2_config *cfg,
+				const struct pmem2_source *src)
+{
+	int ret = real_pmem2_map_new()(map_ptr, cfg, src);
+	if (ret == 0)
+		register_map(*map_ptr, src);
+	return ret;
+}
+
+/* A mapping the caller made itself (libpmemblk does so for PMEM_IS_PMEM_FORCE). */
+CRASHX_EXPORT int pmem2_map_from_existing(struct pmem2_map **map_ptr,
+					  const struct pmem2_source *src, void *addr, size_t len,
+					  enum pmem2_granularity gran)
+{
+	int ret = real_pmem2_map_from_existing()(map_ptr, src, addr, len, gran);
+	if (ret == 0)
+		register_map(*map_ptr, src);
+	return ret;
 }
 
 CRASHX_EXPORT int pmem2_map_delete(struct pmem2_map **map_ptr)
