@@ -413,6 +413,8 @@ static void test_fill_stream(struct pmemstream *s)
 int main(void)
 {
 	tm_create(&tm, "api", STREAM_SIZE);
+	static const char *names[] = {"BYTE", "CACHE_LINE", "PAGE"};
+	printf("store granularity: %s\n", names[pmem2_map_get_store_granularity(tm.map)]);
 	test_from_map_errors();
 	test_delete();
 	test_errormsg();
