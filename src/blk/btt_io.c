@@ -134,6 +134,8 @@ int btt_write(struct btt *b, unsigned lane, uint64_t lba, const void *buf)
 	struct btt_arena *a = btt_lba_to_arena(b, lba, &premap_lba);
 	if (btt_arena_writable(a) != 0)
 		return -1;
+	/* the map entry is needed after the copy: let its cache miss overlap the copy */
+	__builtin_prefetch(&a->map[premap_lba], 1, 3);
 
 	/* the lane's free block may still be copied by a reader that found it mapped */
 	uint32_t free_entry = btt_free_entry(a, lane);
@@ -172,8 +174,10 @@ uint32_t btt_read_begin(struct btt_arena *a, unsigned lane, uint32_t premap_lba,
 		}
 		/*
 		 * Publish before re-checking the map: a writer that replaced the entry in
-		 * between may already have handed its block out again.
+		 * between may already have handed its block out again. The block is fetched
+		 * meanwhile; a prefetch changes nothing if the entry turns out stale.
 		 */
+		__builtin_prefetch(btt_block_address(a, entry), 0, 3);
 		atomic_store_explicit(&a->rtt[lane].entry, entry, memory_order_seq_cst);
 		published = true;
 		uint32_t latest = __atomic_load_n(map_entry, __ATOMIC_SEQ_CST);
