@@ -15,7 +15,7 @@
  *	quit
  *
  * Block numbers are uniformly random over the whole pool, one generator per thread. The async
- * API (only in the build against ours) keeps QUEUE_DEPTH futures in flight per thread and
+ * API (only in the build against ours) keeps BENCH_QD (default 4) futures in flight per thread and
  * polls them round-robin; the copies run on miniasync's thread-pool mover.
  *
  * With the fence_count.c shim preloaded, every measurement also prints its fences, flushes
@@ -43,12 +43,15 @@
 #error "BENCH_IMPL must name the implementation"
 #endif
 
-#define MAX_THREADS   16
-#define QUEUE_DEPTH   16
-#define MOVER_THREADS 2
+#define MAX_THREADS	16
+#define MAX_QUEUE_DEPTH 64
+#define MOVER_THREADS	2
 
 enum op { OP_READ, OP_WRITE };
 enum api { API_SYNC, API_ASYNC };
+
+/* futures in flight per thread (BENCH_QD); more than the pool's lanes only queue for them */
+static unsigned queue_depth = 4;
 
 static PMEMblkpool *pool;
 static size_t bsize;
@@ -65,7 +68,7 @@ struct worker {
 	uint64_t ops;
 	uint64_t rng;
 	int failed;
-	unsigned char *buffers; /* QUEUE_DEPTH blocks */
+	unsigned char *buffers; /* queue_depth blocks */
 };
 
 static double now(void)
@@ -107,7 +110,9 @@ static void run_sync(struct worker *w)
 }
 
 #ifdef BENCH_ASYNC
+/* BENCH_MOVER=sync swaps in miniasync's synchronous mover: the futures' own overhead */
 static struct data_mover_threads *mover;
+static struct data_mover_sync *sync_mover;
 
 union block_future {
 	struct pmemblk_write_async_future write;
@@ -126,18 +131,18 @@ static void start_future(struct worker *w, union block_future *f, unsigned slot)
 
 static void run_async(struct worker *w)
 {
-	union block_future futs[QUEUE_DEPTH];
-	int active[QUEUE_DEPTH];
-	unsigned nactive = QUEUE_DEPTH;
+	union block_future futs[MAX_QUEUE_DEPTH];
+	int active[MAX_QUEUE_DEPTH];
+	unsigned nactive = queue_depth;
 
-	for (unsigned i = 0; i < QUEUE_DEPTH; i++) {
+	for (unsigned i = 0; i < queue_depth; i++) {
 		start_future(w, &futs[i], i);
 		active[i] = 1;
 	}
 	/* once polled, a future must be driven to completion: drain before leaving */
 	while (nactive > 0) {
 		int stopping = atomic_load_explicit(&stop, memory_order_relaxed);
-		for (unsigned i = 0; i < QUEUE_DEPTH; i++) {
+		for (unsigned i = 0; i < queue_depth; i++) {
 			if (!active[i])
 				continue;
 			struct future *base = w->op == OP_WRITE ? FUTURE_AS_RUNNABLE(&futs[i].write)
@@ -189,10 +194,10 @@ static void measure(enum op op, enum api api, unsigned nthreads, double seconds)
 		struct worker *w = &workers[i];
 		*w = (struct worker){.id = i, .op = op, .api = api};
 		w->rng = 0x9E3779B97F4A7C15ULL * (i + 1) ^ (uint64_t)(now() * 1e9);
-		w->buffers = aligned_alloc(64, (QUEUE_DEPTH * bsize + 63) / 64 * 64);
+		w->buffers = aligned_alloc(64, (queue_depth * bsize + 63) / 64 * 64);
 		if (w->buffers == NULL)
 			die("aligned_alloc");
-		memset(w->buffers, 0x40 + (int)i, QUEUE_DEPTH * bsize);
+		memset(w->buffers, 0x40 + (int)i, queue_depth * bsize);
 		if (pthread_create(&w->thread, NULL, worker_main, w) != 0)
 			die("pthread_create");
 	}
@@ -244,11 +249,20 @@ static int serve(const char *path, size_t block_size, size_t pool_mib)
 {
 	unlink(path);
 #ifdef BENCH_ASYNC
-	mover = data_mover_threads_new(MOVER_THREADS, 1024, FUTURE_NOTIFIER_NONE);
-	if (mover == NULL)
-		die("data_mover_threads_new");
-	pool = pmemblk_xcreate(path, block_size, pool_mib << 20, 0600,
-			       data_mover_threads_get_vdm(mover));
+	struct vdm *vdm;
+	const char *mover_name = getenv("BENCH_MOVER");
+	if (mover_name != NULL && strcmp(mover_name, "sync") == 0) {
+		sync_mover = data_mover_sync_new();
+		if (sync_mover == NULL)
+			die("data_mover_sync_new");
+		vdm = data_mover_sync_get_vdm(sync_mover);
+	} else {
+		mover = data_mover_threads_new(MOVER_THREADS, 1024, FUTURE_NOTIFIER_NONE);
+		if (mover == NULL)
+			die("data_mover_threads_new");
+		vdm = data_mover_threads_get_vdm(mover);
+	}
+	pool = pmemblk_xcreate(path, block_size, pool_mib << 20, 0600, vdm);
 #else
 	pool = pmemblk_create(path, block_size, pool_mib << 20, 0600);
 #endif
@@ -282,7 +296,10 @@ static int serve(const char *path, size_t block_size, size_t pool_mib)
 	}
 	pmemblk_close(pool);
 #ifdef BENCH_ASYNC
-	data_mover_threads_delete(mover);
+	if (mover != NULL)
+		data_mover_threads_delete(mover);
+	if (sync_mover != NULL)
+		data_mover_sync_delete(sync_mover);
 #endif
 	unlink(path);
 	return 0;
@@ -296,5 +313,8 @@ int main(int argc, char *argv[])
 		return 2;
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	const char *qd = getenv("BENCH_QD");
+	if (qd != NULL && atoi(qd) > 0 && atoi(qd) <= MAX_QUEUE_DEPTH)
+		queue_depth = (unsigned)atoi(qd);
 	return serve(argv[2], strtoull(argv[3], NULL, 0), strtoull(argv[4], NULL, 0));
 }

@@ -11,7 +11,9 @@
 # Environment: BENCH_SECONDS (per measurement, default 1), BENCH_REPEAT (measurements per cell,
 # alternating the libraries, best one reported; default 2), BENCH_POOL_MIB (1024),
 # BENCH_DIR (/dev/shm), BENCH_BSIZES ("512 4096"), BENCH_FENCES=1 (preload fence_count.c and
-# print fences/flushes per operation for every measurement; slows both sides a little).
+# print fences/flushes per operation for every measurement; slows both sides a little),
+# BENCH_QD (async futures in flight per thread, default 4), BENCH_MOVER=sync (the async column
+# on miniasync's synchronous mover instead of the thread pool: the futures' own overhead).
 set -eu
 root=$(cd "$(dirname "$0")/../.." && pwd)
 build=${1:-$root/build}
