@@ -79,6 +79,8 @@ best() { # <a> <b>
 	awk -v a="$1" -v b="$2" 'BEGIN { print (a > b ? a : b) }'
 }
 
+# other users of the machine skew every figure: the table states the load it ran under
+load0=$(cut -d' ' -f1-3 /proc/loadavg)
 results=$work/results
 : >"$results"
 for bsize in $bsizes; do
@@ -110,7 +112,8 @@ done
 
 echo
 echo "libpmemblk: ours vs PMDK 1.12.1 (Debian), ${pool_mib} MiB pools in $pool_dir, random blocks,"
-echo "best of $repeat x ${seconds} s per cell; M ops/s. Targets: write >= 1.5x, read >= 1.2x, 2 thr >= 1.7x 1 thr."
+echo "best of $repeat x ${seconds} s per cell; M ops/s. Async: ${BENCH_MOVER:-threads} mover, ${BENCH_QD:-4} futures in"
+echo "flight per thread. Targets: write >= 1.5x, read >= 1.2x, 2 thr >= 1.7x 1 thr. Load before: $load0"
 awk '
 function m(x) { return sprintf("%.3f", x / 1e6) }
 function r(x, y) { return y > 0 ? sprintf("%.2fx", x / y) : "-" }
