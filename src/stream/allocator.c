@@ -475,8 +475,10 @@ static int check_disjoint(struct pmemstream *s, struct node_list *alloc, struct 
 		return -1;
 	}
 	*sortedp = sorted;
-	memcpy(sorted, alloc->nodes, alloc->count * sizeof(uint64_t));
-	memcpy(sorted + alloc->count, freel->nodes, freel->count * sizeof(uint64_t));
+	if (alloc->count > 0)
+		memcpy(sorted, alloc->nodes, alloc->count * sizeof(uint64_t));
+	if (freel->count > 0)
+		memcpy(sorted + alloc->count, freel->nodes, freel->count * sizeof(uint64_t));
 	qsort(sorted, n, sizeof(uint64_t), cmp_u64);
 	for (size_t i = 0; i < n; i++) {
 		uint64_t end = sorted[i] + region_total_size(s, sorted[i]);
