@@ -21,7 +21,7 @@
  * take effect only as if it had been issued right after the d-th following drain of the
  * flushing thread (d >= 1, default 1): it becomes durable one drain later still.
  *
- * Environment: CRASHX_K (random images per crash point, default 2), CRASHX_SEED,
+ * Environment: CRASHX_K (random images per crash point, default 4), CRASHX_SEED,
  * CRASHX_STRIDE (check every n-th crash point, default 1), CRASHX_MAX_IMAGES (budget per
  * workload, default 3000), CRASHX_FAULT (fault spec), CRASHX_VERBOSE, CRASHX_KEEP (keep the
  * image directory).

@@ -449,7 +449,7 @@ static int run(const struct crashx_workload *w, int argc, char *argv[])
 {
 	const char *fault = getenv("CRASHX_FAULT");
 	X.w = w;
-	X.k = (unsigned)env_ulong("CRASHX_K", 2);
+	X.k = (unsigned)env_ulong("CRASHX_K", 4);
 	X.stride = (unsigned)env_ulong("CRASHX_STRIDE", w->stride ? w->stride : 1);
 	X.max_images = env_ulong("CRASHX_MAX_IMAGES", 3000);
 	X.verbose = (int)env_ulong("CRASHX_VERBOSE", 0);
