@@ -64,19 +64,19 @@ stop_servers() {
 	rm -f "$work"/*.in "$work"/*.out
 }
 
-# measure <in fd> <out fd> <op> <api> <threads>: prints ops/s
+# measure <in fd> <out fd> <op> <api> <threads>: prints "<ops/s> <ops per CPU-second>"
 measure() {
 	eval "echo \"run $3 $4 $5 $seconds\" >&$1"
-	eval "read -r tag ops elapsed rate <&$2"
+	eval "read -r tag ops elapsed rate cpurate <&$2"
 	[ "$tag" = result ] || {
 		echo "measurement failed: $tag $ops" >&2
 		exit 1
 	}
-	echo "$rate"
+	echo "$rate $cpurate"
 }
 
-best() { # <a> <b>
-	awk -v a="$1" -v b="$2" 'BEGIN { print (a > b ? a : b) }'
+best() { # <"a a_cpu"> <"b b_cpu">: the better of each field
+	echo "$1 $2" | awk '{ print ($1 > $3 ? $1 : $3), ($2 > $4 ? $2 : $4) }'
 }
 
 # other users of the machine skew every figure: the table states the load it ran under
@@ -89,7 +89,7 @@ for bsize in $bsizes; do
 	start_server ours 5 6 "$bsize"
 	for op in write read; do
 		for threads in 1 2; do
-			p=0 s=0 a=0 r=0
+			p="0 0" s="0 0" a="0 0" r=0
 			while [ "$r" -lt "$repeat" ]; do
 				# alternate who goes first, so that neither side always runs warmer
 				if [ $((r % 2)) -eq 0 ]; then
@@ -104,7 +104,7 @@ for bsize in $bsizes; do
 				r=$((r + 1))
 			done
 			echo "$bsize $op $threads $p $s $a" >>"$results"
-			echo "  $op x$threads: pmdk $p, ours $s, ours async $a ops/s" >&2
+			echo "  $op x$threads: pmdk $p, ours $s, ours async $a (ops/s, ops/CPU-s)" >&2
 		done
 	done
 	stop_servers
@@ -120,29 +120,34 @@ function r(x, y) { return y > 0 ? sprintf("%.2fx", x / y) : "-" }
 function mark(x, y, t) { return (y > 0 && x / y >= t) ? "ok" : "MISS" }
 {
 	key = $1 " " $2; thr = $3
-	pm[key, thr] = $4; so[key, thr] = $5; as[key, thr] = $6
+	pm[key, thr] = $4; pmc[key, thr] = $5
+	so[key, thr] = $6; soc[key, thr] = $7
+	as[key, thr] = $8; asc[key, thr] = $9
 	if (!(key in seen)) { seen[key] = 1; order[++n] = key }
 }
 END {
-	printf "\n%-5s %-5s %3s | %8s %9s %10s | %13s %14s\n", "bsize", "op", "thr",
-		"PMDK", "ours sync", "ours async", "sync/PMDK", "async/PMDK"
+	printf "\n%15s | %-23s | %-24s | %s\n", "", "M ops/s", "ours/PMDK, ops/s",
+		"ours/PMDK, ops/CPU-s"
+	printf "%-5s %-5s %3s | %7s %7s %7s | %10s %-4s %8s | %8s %8s\n", "bsize", "op", "thr",
+		"PMDK", "ours", "async", "sync", "", "async", "sync", "async"
 	for (i = 1; i <= n; i++) {
 		split(order[i], k, " ")
 		target = k[2] == "write" ? 1.5 : 1.2
-		for (t = 1; t <= 2; t++)
-			printf "%-5s %-5s %3d | %8s %9s %10s | %8s %-4s %9s\n", k[1], k[2], t,
-				m(pm[order[i], t]), m(so[order[i], t]), m(as[order[i], t]),
-				r(so[order[i], t], pm[order[i], t]),
-				mark(so[order[i], t], pm[order[i], t], target),
-				r(as[order[i], t], pm[order[i], t])
+		for (t = 1; t <= 2; t++) {
+			o = order[i]
+			printf "%-5s %-5s %3d | %7s %7s %7s | %10s %-4s %8s | %8s %8s\n", k[1], k[2], t,
+				m(pm[o, t]), m(so[o, t]), m(as[o, t]),
+				r(so[o, t], pm[o, t]), mark(so[o, t], pm[o, t], target),
+				r(as[o, t], pm[o, t]), r(soc[o, t], pmc[o, t]), r(asc[o, t], pmc[o, t])
+		}
 	}
-	printf "\nscaling 2 threads / 1 thread (target >= 1.7x for ours)\n"
+	printf "\nscaling 2 threads / 1 thread, M ops/s (target >= 1.7x for ours)\n"
 	printf "%-5s %-5s | %6s | %9s %-4s | %10s\n", "bsize", "op", "PMDK", "ours sync", "", "ours async"
 	for (i = 1; i <= n; i++) {
 		split(order[i], k, " ")
+		o = order[i]
 		printf "%-5s %-5s | %6s | %9s %-4s | %10s\n", k[1], k[2],
-			r(pm[order[i], 2], pm[order[i], 1]), r(so[order[i], 2], so[order[i], 1]),
-			mark(so[order[i], 2], so[order[i], 1], 1.7),
-			r(as[order[i], 2], as[order[i], 1])
+			r(pm[o, 2], pm[o, 1]), r(so[o, 2], so[o, 1]), mark(so[o, 2], so[o, 1], 1.7),
+			r(as[o, 2], as[o, 1])
 	}
 }' "$results"
