@@ -317,6 +317,52 @@ static void test_synchronous_chain_one_poll(void)
 	UT_ASSERTeq(future_poll(FUTURE_AS_RUNNABLE(&g), BOGUS_NOTIFIER), FUTURE_STATE_RUNNING);
 }
 
+/* An entry that is IDLE (not started, like a vdm future facing a full queue) until allowed. */
+struct idle_data {
+	int allowed;
+	int polls;
+};
+FUTURE(idle_fut, struct idle_data, struct instant_output);
+
+static enum future_state idle_task(struct future_context *ctx, struct future_notifier *n)
+{
+	UT_ASSERTeq(n, expected_notifier);
+	struct idle_data *d = future_context_get_data(ctx);
+	d->polls++;
+	return d->allowed ? FUTURE_STATE_COMPLETE : FUTURE_STATE_IDLE;
+}
+
+struct idle_chain_data {
+	FUTURE_CHAIN_ENTRY(struct idle_fut, wait);
+	FUTURE_CHAIN_ENTRY(struct instant_fut, then);
+};
+FUTURE(idle_chain_fut, struct idle_chain_data, struct instant_output);
+
+static void test_chain_never_idle(void)
+{
+	struct idle_chain_fut f;
+	struct idle_fut w;
+	FUTURE_INIT(&w, idle_task);
+	w.data.allowed = 0;
+	w.data.polls = 0;
+	w.output.value = 0;
+	f.output.value = 0;
+	FUTURE_CHAIN_ENTRY_INIT(&f.data.wait, w, NULL, NULL);
+	FUTURE_CHAIN_ENTRY_INIT(&f.data.then, instant(4), double_into_chain_output, NULL);
+	FUTURE_CHAIN_INIT(&f);
+
+	for (int i = 1; i <= 3; i++) {
+		UT_ASSERTeq(future_poll(FUTURE_AS_RUNNABLE(&f), BOGUS_NOTIFIER),
+			    FUTURE_STATE_RUNNING);
+		UT_ASSERTeq(FUTURE_STATE(&f), FUTURE_STATE_RUNNING);
+		UT_ASSERTeq(f.data.wait.fut.base.context.state, FUTURE_STATE_IDLE);
+		UT_ASSERTeq(f.data.wait.fut.data.polls, i);
+	}
+	f.data.wait.fut.data.allowed = 1;
+	UT_ASSERTeq(future_poll(FUTURE_AS_RUNNABLE(&f), BOGUS_NOTIFIER), FUTURE_STATE_COMPLETE);
+	UT_ASSERTeq(FUTURE_OUTPUT(&f)->value, 8);
+}
+
 /* Clearing PROCESSED (and making the entry RUNNING) re-runs it on the next chain poll. */
 static void test_rerun_entry(void)
 {
@@ -618,6 +664,7 @@ int main(void)
 	test_chain();
 	test_iterator();
 	test_synchronous_chain_one_poll();
+	test_chain_never_idle();
 	test_rerun_entry();
 	test_skip_by_state();
 	test_lazy_init();
