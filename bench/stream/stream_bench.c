@@ -595,8 +595,8 @@ static int bench_open(struct bench *b)
 		return -1;
 	}
 	unlink(path);
-	/* prefault the log: fill it once */
-	while (pmemlog_append(b->log, b->payload, max_size) == 0)
+	/* prefault the log: fill it once (not needed when only stream cells run) */
+	while (!o->no_baselines && pmemlog_append(b->log, b->payload, max_size) == 0)
 		;
 	pmemlog_rewind(b->log);
 
