@@ -13,6 +13,7 @@
 
 #include <inttypes.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,6 +57,8 @@ static void *writer_main(void *arg)
 				pmemstream_errormsg());
 			w->failed = 1;
 		}
+		/* only so that the short demo shows the writers interleaving */
+		sched_yield();
 	}
 	return NULL;
 }
