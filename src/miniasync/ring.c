@@ -1,41 +1,73 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * A bounded lock-free queue (sequence number per slot: a slot is free for the producer of
+ * position p when its sequence equals p, and holds that producer's item when it equals p + 1).
+ *
+ * Consumers spin briefly on an empty ring, because a hand-off through a sleeping thread
+ * costs microseconds while a copy takes nanoseconds; then they sleep on a condition
+ * variable. Producers take the mutex only when some consumer sleeps.
+ */
 
 #include "miniasync/ring.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 
+#include "common/util.h"
+
+#define CONSUMER_SPINS 2048
+
+struct ring_slot {
+	_Atomic size_t seq;
+	void *item;
+};
+
 struct ring {
+	_Alignas(CACHELINE_SIZE) _Atomic size_t enqueue_pos;
+	_Alignas(CACHELINE_SIZE) _Atomic size_t dequeue_pos;
+	_Alignas(CACHELINE_SIZE) atomic_uint sleeping_consumers;
+	atomic_bool stopping;
 	pthread_mutex_t lock;
 	pthread_cond_t nonempty;
 	size_t mask;
-	size_t head; /* next slot to dequeue */
-	size_t tail; /* next slot to fill */
-	unsigned sleeping_consumers;
-	bool stopping;
-	void *slots[];
+	struct ring_slot *slots;
 };
 
 struct ring *ring_new(size_t size)
 {
-	if (size == 0 || (size & (size - 1)) != 0)
+	if (!IS_POW2(size))
 		return NULL;
 
-	struct ring *ring = calloc(1, sizeof(*ring) + size * sizeof(void *));
+	struct ring *ring = aligned_alloc(CACHELINE_SIZE, sizeof(*ring));
 	if (ring == NULL)
 		return NULL;
-	if (pthread_mutex_init(&ring->lock, NULL) != 0) {
-		free(ring);
-		return NULL;
-	}
-	if (pthread_cond_init(&ring->nonempty, NULL) != 0) {
-		pthread_mutex_destroy(&ring->lock);
-		free(ring);
-		return NULL;
-	}
+	ring->slots = calloc(size, sizeof(*ring->slots));
+	if (ring->slots == NULL)
+		goto err_ring;
+	if (pthread_mutex_init(&ring->lock, NULL) != 0)
+		goto err_slots;
+	if (pthread_cond_init(&ring->nonempty, NULL) != 0)
+		goto err_mutex;
+
 	ring->mask = size - 1;
+	for (size_t i = 0; i < size; i++)
+		atomic_init(&ring->slots[i].seq, i);
+	atomic_init(&ring->enqueue_pos, 0);
+	atomic_init(&ring->dequeue_pos, 0);
+	atomic_init(&ring->sleeping_consumers, 0);
+	atomic_init(&ring->stopping, false);
 	return ring;
+
+err_mutex:
+	pthread_mutex_destroy(&ring->lock);
+err_slots:
+	free(ring->slots);
+err_ring:
+	free(ring);
+	return NULL;
 }
 
 void ring_delete(struct ring *ring)
@@ -44,46 +76,103 @@ void ring_delete(struct ring *ring)
 		return;
 	pthread_cond_destroy(&ring->nonempty);
 	pthread_mutex_destroy(&ring->lock);
+	free(ring->slots);
 	free(ring);
+}
+
+static void wake_one_consumer(struct ring *ring)
+{
+	/* pairs with the fence in ring_dequeue: either it sees the item or this sees it asleep */
+	atomic_thread_fence(memory_order_seq_cst);
+	if (atomic_load_explicit(&ring->sleeping_consumers, memory_order_relaxed) == 0)
+		return;
+	pthread_mutex_lock(&ring->lock);
+	pthread_cond_signal(&ring->nonempty);
+	pthread_mutex_unlock(&ring->lock);
 }
 
 int ring_try_enqueue(struct ring *ring, void *item)
 {
-	pthread_mutex_lock(&ring->lock);
-	if (ring->tail - ring->head > ring->mask) {
-		pthread_mutex_unlock(&ring->lock);
-		return -1;
+	size_t pos = atomic_load_explicit(&ring->enqueue_pos, memory_order_relaxed);
+	struct ring_slot *slot;
+
+	for (;;) {
+		slot = &ring->slots[pos & ring->mask];
+		size_t seq = atomic_load_explicit(&slot->seq, memory_order_acquire);
+		intptr_t lag = (intptr_t)seq - (intptr_t)pos;
+		if (lag == 0) {
+			if (atomic_compare_exchange_weak_explicit(&ring->enqueue_pos, &pos, pos + 1,
+								  memory_order_relaxed,
+								  memory_order_relaxed))
+				break;
+		} else if (lag < 0) {
+			return -1; /* the slot still holds an item from a lap ago: full */
+		} else {
+			pos = atomic_load_explicit(&ring->enqueue_pos, memory_order_relaxed);
+		}
 	}
-	ring->slots[ring->tail & ring->mask] = item;
-	ring->tail++;
-	if (ring->sleeping_consumers > 0)
-		pthread_cond_signal(&ring->nonempty);
-	pthread_mutex_unlock(&ring->lock);
+	slot->item = item;
+	atomic_store_explicit(&slot->seq, pos + 1, memory_order_release);
+
+	wake_one_consumer(ring);
 	return 0;
+}
+
+static void *try_dequeue(struct ring *ring)
+{
+	size_t pos = atomic_load_explicit(&ring->dequeue_pos, memory_order_relaxed);
+	struct ring_slot *slot;
+
+	for (;;) {
+		slot = &ring->slots[pos & ring->mask];
+		size_t seq = atomic_load_explicit(&slot->seq, memory_order_acquire);
+		intptr_t lag = (intptr_t)seq - (intptr_t)(pos + 1);
+		if (lag == 0) {
+			if (atomic_compare_exchange_weak_explicit(&ring->dequeue_pos, &pos, pos + 1,
+								  memory_order_relaxed,
+								  memory_order_relaxed))
+				break;
+		} else if (lag < 0) {
+			return NULL; /* empty */
+		} else {
+			pos = atomic_load_explicit(&ring->dequeue_pos, memory_order_relaxed);
+		}
+	}
+	void *item = slot->item;
+	atomic_store_explicit(&slot->seq, pos + ring->mask + 1, memory_order_release);
+	return item;
 }
 
 void *ring_dequeue(struct ring *ring)
 {
-	void *item = NULL;
+	for (;;) {
+		for (unsigned spin = 0; spin < CONSUMER_SPINS; spin++) {
+			void *item = try_dequeue(ring);
+			if (item != NULL)
+				return item;
+			if (atomic_load_explicit(&ring->stopping, memory_order_acquire))
+				return try_dequeue(ring);
+			cpu_relax();
+		}
 
-	pthread_mutex_lock(&ring->lock);
-	while (ring->head == ring->tail && !ring->stopping) {
-		ring->sleeping_consumers++;
-		pthread_cond_wait(&ring->nonempty, &ring->lock);
-		ring->sleeping_consumers--;
+		void *item = NULL;
+		pthread_mutex_lock(&ring->lock);
+		atomic_fetch_add_explicit(&ring->sleeping_consumers, 1, memory_order_relaxed);
+		atomic_thread_fence(memory_order_seq_cst);
+		item = try_dequeue(ring);
+		if (item == NULL && !atomic_load_explicit(&ring->stopping, memory_order_acquire))
+			pthread_cond_wait(&ring->nonempty, &ring->lock);
+		atomic_fetch_sub_explicit(&ring->sleeping_consumers, 1, memory_order_relaxed);
+		pthread_mutex_unlock(&ring->lock);
+		if (item != NULL)
+			return item;
 	}
-	if (ring->head != ring->tail) {
-		item = ring->slots[ring->head & ring->mask];
-		ring->head++;
-	}
-	pthread_mutex_unlock(&ring->lock);
-	return item;
 }
 
 void ring_stop(struct ring *ring)
 {
 	pthread_mutex_lock(&ring->lock);
-	ring->stopping = true;
+	atomic_store_explicit(&ring->stopping, true, memory_order_release);
 	pthread_cond_broadcast(&ring->nonempty);
 	pthread_mutex_unlock(&ring->lock);
 }

@@ -23,6 +23,8 @@ struct runtime {
 	pthread_cond_t wakeup;
 	/* bumped by every wake: a waiter sleeps only if nothing was woken since its round began */
 	_Atomic uint64_t wake_seq;
+	/* wakers take the mutex only when someone sleeps (workers call them on every completion) */
+	atomic_uint sleepers;
 };
 
 struct runtime *runtime_new(void)
@@ -63,8 +65,12 @@ static void runtime_wake(void *data)
 {
 	struct runtime *rt = data;
 
-	pthread_mutex_lock(&rt->lock);
 	atomic_fetch_add_explicit(&rt->wake_seq, 1, memory_order_relaxed);
+	/* pairs with the fence in runtime_sleep: the sleeper sees the new sequence or we see it */
+	atomic_thread_fence(memory_order_seq_cst);
+	if (atomic_load_explicit(&rt->sleepers, memory_order_relaxed) == 0)
+		return;
+	pthread_mutex_lock(&rt->lock);
 	pthread_cond_broadcast(&rt->wakeup);
 	pthread_mutex_unlock(&rt->lock);
 }
@@ -81,8 +87,11 @@ static void runtime_sleep(struct runtime *rt, uint64_t seen_seq)
 	}
 
 	pthread_mutex_lock(&rt->lock);
+	atomic_fetch_add_explicit(&rt->sleepers, 1, memory_order_relaxed);
+	atomic_thread_fence(memory_order_seq_cst);
 	if (atomic_load_explicit(&rt->wake_seq, memory_order_relaxed) == seen_seq)
 		pthread_cond_timedwait(&rt->wakeup, &rt->lock, &deadline);
+	atomic_fetch_sub_explicit(&rt->sleepers, 1, memory_order_relaxed);
 	pthread_mutex_unlock(&rt->lock);
 }
 
