@@ -149,7 +149,7 @@ static void publish_slot(struct pmemstream *s, struct op_slot *slot, uint64_t ts
 static void finish_sync(struct pmemstream *s, struct pmemstream_region_runtime *rt,
 			const struct reservation *r)
 {
-	struct op_slot *slot = op_table_slot(&s->ops_table, r->timestamp);
+	struct op_slot *slot = commit_slot(s, r->timestamp);
 	s->ops.drain();
 	publish_slot(s, slot, r->timestamp, OP_DURABLE, rt, r);
 	persisted_until(s, r->timestamp);
@@ -221,7 +221,7 @@ int pmemstream_async_append(struct pmemstream *stream, struct vdm *vdm,
 		return -1;
 
 	write_header(s, r.entry, size, r.timestamp);
-	struct op_slot *slot = op_table_slot(&s->ops_table, r.timestamp);
+	struct op_slot *slot = commit_slot(s, r.timestamp);
 	enum op_kind kind = OP_FLUSH;
 	if (size > 0) {
 		char *dst = (char *)stream_ptr(s, r.entry) + ENTRY_HEADER_SIZE;
@@ -309,7 +309,7 @@ int pmemstream_async_publish(struct pmemstream *stream, struct pmemstream_region
 		return -1;
 
 	write_header(s, r.entry, size, r.timestamp);
-	struct op_slot *slot = op_table_slot(&s->ops_table, r.timestamp);
+	struct op_slot *slot = commit_slot(s, r.timestamp);
 	publish_slot(s, slot, r.timestamp, OP_FLUSH, rt, &r);
 	waiters_wake(&s->waiters, UINT64_MAX);
 	return 0;

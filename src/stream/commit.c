@@ -77,6 +77,8 @@ int commit_try(struct pmemstream *s)
 				break;
 			}
 			c++;
+			if ((c + 1) % OP_SEGMENT_SLOTS == 0)
+				op_table_retire(&s->ops_table, c / OP_SEGMENT_SLOTS);
 		}
 		if (flushed)
 			s->ops.drain();
@@ -164,6 +166,18 @@ void persisted_until(struct pmemstream *s, uint64_t target)
 		atomic_max(&s->persisted, c);
 		return;
 	}
+}
+
+struct op_slot *commit_slot(struct pmemstream *s, uint64_t ts)
+{
+	unsigned spins = 0;
+	struct op_slot *slot;
+
+	while ((slot = op_table_claim(&s->ops_table, ts)) == NULL) {
+		commit_try(s);
+		backoff(&spins);
+	}
+	return slot;
 }
 
 void commit_make_room(struct pmemstream *s)

@@ -4,38 +4,87 @@
 
 #include <errno.h>
 #include <stdlib.h>
-#include <time.h>
 
 #include "common/errmsg.h"
 #include "common/util.h"
 
-static struct op_segment **dir_entry(struct op_table *t, uint64_t ts)
+static struct op_segment **dir_entry(struct op_table *t, uint64_t block)
 {
-	return &t->dir[(ts / OP_SEGMENT_SLOTS) % OP_DIRECTORY];
+	return &t->dir[block % OP_DIRECTORY];
 }
 
-static struct op_segment *install_segment(struct op_segment **entry)
+int op_table_init(struct op_table *t)
 {
-	struct op_segment *seg = calloc(1, sizeof(*seg));
-	if (seg == NULL)
-		return NULL;
-	struct op_segment *expected = NULL;
-	if (!__atomic_compare_exchange_n(entry, &expected, seg, 0, __ATOMIC_ACQ_REL,
-					 __ATOMIC_ACQUIRE)) {
-		free(seg);
-		return expected;
+	int ret = pthread_mutex_init(&t->spare_lock, NULL);
+	if (ret != 0) {
+		errmsg_set(ret, "cannot initialise the operation table");
+		return -1;
 	}
+	return 0;
+}
+
+static struct op_segment *get_segment(struct op_table *t)
+{
+	struct op_segment *seg = NULL;
+
+	pthread_mutex_lock(&t->spare_lock);
+	if (t->spare != NULL) {
+		seg = t->spare;
+		t->spare = seg->next_spare;
+		goto out;
+	}
+	if (t->nall == t->capall) {
+		size_t cap = t->capall ? 2 * t->capall : 16;
+		struct op_segment **list = realloc(t->all_list, cap * sizeof(*list));
+		if (list == NULL)
+			goto out;
+		t->all_list = list;
+		t->capall = cap;
+	}
+	seg = calloc(1, sizeof(*seg));
+	if (seg != NULL)
+		t->all_list[t->nall++] = seg;
+out:
+	pthread_mutex_unlock(&t->spare_lock);
 	return seg;
+}
+
+static void put_segment(struct op_table *t, struct op_segment *seg)
+{
+	pthread_mutex_lock(&t->spare_lock);
+	seg->next_spare = t->spare;
+	t->spare = seg;
+	pthread_mutex_unlock(&t->spare_lock);
+}
+
+/* 1: installed (by us or another thread); 0: an older segment is still in place; -1: ENOMEM */
+static int install(struct op_table *t, uint64_t block)
+{
+	struct op_segment **entry = dir_entry(t, block);
+	struct op_segment *cur = __atomic_load_n(entry, __ATOMIC_ACQUIRE);
+	if (cur != NULL)
+		return __atomic_load_n(&cur->block, __ATOMIC_RELAXED) == block;
+
+	struct op_segment *seg = get_segment(t);
+	if (seg == NULL)
+		return -1;
+	/* stale slot tags belong to older blocks, so they never match a timestamp of this one */
+	__atomic_store_n(&seg->block, block, __ATOMIC_RELAXED);
+	if (!__atomic_compare_exchange_n(entry, &cur, seg, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+		put_segment(t, seg);
+		return __atomic_load_n(&cur->block, __ATOMIC_RELAXED) == block;
+	}
+	return 1;
 }
 
 int op_table_prepare(struct op_table *t, uint64_t next_timestamp)
 {
-	for (uint64_t ts = next_timestamp; ts <= next_timestamp + OP_SEGMENT_SLOTS;
-	     ts += OP_SEGMENT_SLOTS) {
-		struct op_segment **entry = dir_entry(t, ts);
-		if (likely(__atomic_load_n(entry, __ATOMIC_ACQUIRE) != NULL))
+	uint64_t block = next_timestamp / OP_SEGMENT_SLOTS;
+	for (uint64_t b = block; b <= block + 1; b++) {
+		struct op_segment *cur = __atomic_load_n(dir_entry(t, b), __ATOMIC_ACQUIRE);
+		if (likely(cur != NULL))
 			continue;
-		if (install_segment(entry) == NULL) {
+		if (install(t, b) < 0) {
 			errmsg_set(ENOMEM, "cannot allocate the operation table");
 			return -1;
 		}
@@ -45,35 +94,42 @@ int op_table_prepare(struct op_table *t, uint64_t next_timestamp)
 
 struct op_slot *op_table_find(struct op_table *t, uint64_t ts)
 {
-	struct op_segment *seg = __atomic_load_n(dir_entry(t, ts), __ATOMIC_ACQUIRE);
-	if (seg == NULL)
+	uint64_t block = ts / OP_SEGMENT_SLOTS;
+	struct op_segment *seg = __atomic_load_n(dir_entry(t, block), __ATOMIC_ACQUIRE);
+	if (seg == NULL || __atomic_load_n(&seg->block, __ATOMIC_RELAXED) != block)
 		return NULL;
 	return &seg->slots[ts % OP_SEGMENT_SLOTS];
 }
 
-struct op_slot *op_table_slot(struct op_table *t, uint64_t ts)
+struct op_slot *op_table_claim(struct op_table *t, uint64_t ts)
 {
-	struct op_segment **entry = dir_entry(t, ts);
-	struct op_segment *seg = __atomic_load_n(entry, __ATOMIC_ACQUIRE);
+	struct op_slot *slot = op_table_find(t, ts);
+	if (likely(slot != NULL))
+		return slot;
+	if (install(t, ts / OP_SEGMENT_SLOTS) <= 0)
+		return NULL;
+	return op_table_find(t, ts);
+}
 
-	/*
-	 * Only reached by a reservation that raced far past op_table_prepare. The timestamp is
-	 * already taken, so failing would leave a hole in the commit sequence: wait for memory.
-	 */
-	while (unlikely(seg == NULL)) {
-		seg = install_segment(entry);
-		if (seg == NULL) {
-			struct timespec pause = {0, 1000000};
-			nanosleep(&pause, NULL);
-		}
-	}
-	return &seg->slots[ts % OP_SEGMENT_SLOTS];
+void op_table_retire(struct op_table *t, uint64_t block)
+{
+	struct op_segment **entry = dir_entry(t, block);
+	struct op_segment *seg = __atomic_load_n(entry, __ATOMIC_ACQUIRE);
+	if (seg == NULL || seg->block != block)
+		return;
+	__atomic_store_n(entry, NULL, __ATOMIC_RELEASE);
+	put_segment(t, seg);
 }
 
 void op_table_release(struct op_table *t)
 {
-	for (uint64_t i = 0; i < OP_DIRECTORY; i++) {
-		free(t->dir[i]);
+	for (size_t i = 0; i < t->nall; i++)
+		free(t->all_list[i]);
+	free(t->all_list);
+	t->all_list = NULL;
+	t->nall = t->capall = 0;
+	t->spare = NULL;
+	for (uint64_t i = 0; i < OP_DIRECTORY; i++)
 		t->dir[i] = NULL;
-	}
+	pthread_mutex_destroy(&t->spare_lock);
 }

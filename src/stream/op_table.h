@@ -1,13 +1,19 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Published-but-uncommitted operations, indexed by timestamp. The committer walks it in
- * timestamp order. Segments are allocated on demand and reused round-robin, so the capacity
- * (about a million operations in flight) costs memory only when it is actually used.
+ * Published-but-uncommitted operations, indexed by timestamp; the committer walks it in
+ * timestamp order. Timestamps map to segments of OP_SEGMENT_SLOTS slots through a ring
+ * directory. A segment is installed when its first timestamps are about to be handed out
+ * and retired by the committer once it walked past its last one; retired segments are kept
+ * for reuse (and never freed before the table), so memory follows the number of operations
+ * actually in flight and stays warm, and late readers never touch freed memory. Up to
+ * OP_TABLE_CAPACITY operations (about a million) may be in flight; beyond that publishers
+ * help committing before they take a timestamp.
  */
 
 #ifndef PMEMSTREAM_OP_TABLE_H
 #define PMEMSTREAM_OP_TABLE_H
 
+#include <pthread.h>
 #include <stdint.h>
 
 #include "libminiasync.h"
@@ -33,19 +39,32 @@ struct op_slot {
 };
 
 struct op_segment {
+	uint64_t block; /* timestamps [block * SLOTS, (block + 1) * SLOTS) */
+	struct op_segment *next_spare;
 	struct op_slot slots[OP_SEGMENT_SLOTS];
 };
 
 struct op_table {
 	struct op_segment *dir[OP_DIRECTORY];
+	pthread_mutex_t spare_lock;
+	struct op_segment *spare;     /* retired segments, ready for reuse */
+	struct op_segment **all_list; /* every segment ever allocated */
+	size_t nall, capall;
 };
 
-/* Makes sure the slots of the next few timestamps exist; -1 (ENOMEM) otherwise. */
+int op_table_init(struct op_table *t);
+/* Installs the segments of the next few timestamps; -1 (ENOMEM) if memory is short. */
 int op_table_prepare(struct op_table *t, uint64_t next_timestamp);
-/* The slot of timestamp ts, or NULL if its segment was never allocated. */
+/* The slot of timestamp ts if its segment is installed, else NULL. */
 struct op_slot *op_table_find(struct op_table *t, uint64_t ts);
-/* The slot of an assigned timestamp: cannot fail (retries allocation). */
-struct op_slot *op_table_slot(struct op_table *t, uint64_t ts);
+/*
+ * The slot of an assigned timestamp, installing its segment if needed; NULL only while the
+ * directory entry still holds an older segment (the caller helps committing and retries) or
+ * memory is short (the caller retries).
+ */
+struct op_slot *op_table_claim(struct op_table *t, uint64_t ts);
+/* Called by the committer (under the commit lock) once it walked past the end of a block. */
+void op_table_retire(struct op_table *t, uint64_t block);
 void op_table_release(struct op_table *t);
 
 #endif

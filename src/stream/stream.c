@@ -102,7 +102,8 @@ static int check_arguments(size_t block_size, struct pmem2_map *map, uint64_t *u
 static void release(struct pmemstream *s, int mutex_ready, int waiters_ready)
 {
 	allocator_release(s);
-	op_table_release(&s->ops_table);
+	if (waiters_ready)
+		op_table_release(&s->ops_table);
 	if (waiters_ready)
 		waiters_release(&s->waiters);
 	if (mutex_ready)
@@ -138,8 +139,13 @@ int pmemstream_from_map(struct pmemstream **stream, size_t block_size, struct pm
 		release(s, 0, 0);
 		return -1;
 	}
+	if (op_table_init(&s->ops_table)) {
+		release(s, 1, 0);
+		return -1;
+	}
 	if (waiters_init(&s->waiters)) {
 		errmsg_set(errno, "cannot initialise the waiter list");
+		op_table_release(&s->ops_table);
 		release(s, 1, 0);
 		return -1;
 	}

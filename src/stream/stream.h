@@ -122,6 +122,8 @@ void commit_until(struct pmemstream *s, uint64_t target);
 void persisted_until(struct pmemstream *s, uint64_t target);
 /* Back-pressure: waits (helping) until the operation table has room for one more op. */
 void commit_make_room(struct pmemstream *s);
+/* The table slot of an assigned timestamp (helping the committer while it is not free yet). */
+struct op_slot *commit_slot(struct pmemstream *s, uint64_t ts);
 void copy_notifier_init(struct pmemstream *s);
 
 #endif
