@@ -3,7 +3,7 @@
 #
 # Builds the project a second time for a thread checker and runs concurrency tests in it.
 #   threadcheck.sh build <tsan|helgrind> <source root> <build dir> <targets...>
-#   threadcheck.sh run <tsan|helgrind> <build dir> <target>
+#   threadcheck.sh run <tsan|helgrind> <build dir> <target> [test arguments...]
 # tsan: every file built with -fsanitize=thread (gcc). helgrind: every C file gets
 # vg_atomics.h forced in, so that helgrind sees the happens-before edges of C11/GCC atomics.
 set -eu
@@ -32,16 +32,17 @@ build)
 run)
 	dir=$3
 	target=$4
+	shift 4
 	bin=$(find "$dir/tests" -type f -name "$target" -perm -u+x | head -1)
 	[ -n "$bin" ] || { echo "threadcheck: $target not built in $dir" >&2; exit 1; }
 	case "$tool" in
 	tsan)
 		TSAN_OPTIONS="halt_on_error=1:exitcode=66:second_deadlock_stack=1${TSAN_OPTIONS:+:$TSAN_OPTIONS}" \
-			exec "$bin"
+			exec "$bin" "$@"
 		;;
 	helgrind)
 		exec valgrind --tool=helgrind -q --error-exitcode=99 \
-			--suppressions="$here/helgrind.supp" "$bin"
+			--suppressions="$here/helgrind.supp" "$bin" "$@"
 		;;
 	esac
 	;;
