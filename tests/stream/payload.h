@@ -47,9 +47,9 @@ static inline uint64_t payload_checksum(const unsigned char *p, size_t len)
 	return h ^ len;
 }
 
-static inline size_t payload_make(void *buf, uint32_t lane, uint64_t seq, size_t max)
+/* A payload of exactly len bytes (len >= sizeof(struct payload_head)). */
+static inline size_t payload_make_len(void *buf, uint32_t lane, uint64_t seq, size_t len)
 {
-	size_t len = payload_len(lane, seq, max);
 	unsigned char *p = buf;
 	struct payload_head h = {PAYLOAD_MAGIC, lane, seq, 0};
 	memcpy(p, &h, sizeof(h));
@@ -58,6 +58,11 @@ static inline size_t payload_make(void *buf, uint32_t lane, uint64_t seq, size_t
 	h.check = payload_checksum(p, len);
 	memcpy(p, &h, sizeof(h));
 	return len;
+}
+
+static inline size_t payload_make(void *buf, uint32_t lane, uint64_t seq, size_t max)
+{
+	return payload_make_len(buf, lane, seq, payload_len(lane, seq, max));
 }
 
 /* 1 if intact; lane and seq returned. */
