@@ -226,14 +226,9 @@ int pmemstream_async_append(struct pmemstream *stream, struct vdm *vdm,
 	if (size > 0) {
 		char *dst = (char *)stream_ptr(s, r.entry) + ENTRY_HEADER_SIZE;
 		slot->copy = vdm_memcpy(vdm, dst, (void *)data, size, 0);
-		struct future_notifier notifier = s->copy_notifier;
-		if (future_poll(FUTURE_AS_RUNNABLE(&slot->copy), &notifier) !=
-		    FUTURE_STATE_COMPLETE) {
+		slot->copy_wakes = 0;
+		if (!commit_poll_copy(s, slot))
 			kind = OP_COPY;
-		} else if (slot->copy.output.result != VDM_SUCCESS) {
-			/* the mover is out of operations: the timestamp is taken, copy it here */
-			memcpy(dst, data, size);
-		}
 	}
 	publish_slot(s, slot, r.timestamp, kind, rt, &r);
 	waiters_wake(&s->waiters, UINT64_MAX);

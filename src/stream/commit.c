@@ -27,6 +27,27 @@ void copy_notifier_init(struct pmemstream *s)
 	};
 }
 
+/* Polls a copy; remembers whether its mover promised a wake-up on completion. */
+int commit_poll_copy(struct pmemstream *s, struct op_slot *slot)
+{
+	struct future_notifier notifier = s->copy_notifier;
+	enum future_state state = future_poll(FUTURE_AS_RUNNABLE(&slot->copy), &notifier);
+	if (state == FUTURE_STATE_COMPLETE) {
+		if (slot->copy.output.result != VDM_SUCCESS) {
+			/* the timestamp is taken, so the entry must commit: copy it here */
+			struct vdm_operation_data_memcpy *op =
+				&slot->copy.data.operation.data.memcpy;
+			memcpy(op->dest, op->src, op->n);
+		}
+		return 1;
+	}
+	if (state == FUTURE_STATE_IDLE)
+		slot->copy_wakes = 0; /* not started (the mover was full): nobody will wake us */
+	else if (notifier.notifier_used == FUTURE_NOTIFIER_WAKER)
+		slot->copy_wakes = 1;
+	return 0;
+}
+
 /* 1 when the operation is ready to become visible (flushed if needed), 0 if its copy is not. */
 static int complete_slot(struct pmemstream *s, struct op_slot *slot, int *flushed)
 {
@@ -34,15 +55,10 @@ static int complete_slot(struct pmemstream *s, struct op_slot *slot, int *flushe
 		return 1;
 
 	if (slot->kind == OP_COPY) {
-		struct future_notifier notifier = s->copy_notifier;
-		if (future_poll(FUTURE_AS_RUNNABLE(&slot->copy), &notifier) !=
-		    FUTURE_STATE_COMPLETE)
+		if (!commit_poll_copy(s, slot)) {
+			__atomic_store_n(&s->commit_waits_silently, !slot->copy_wakes,
+					 __ATOMIC_RELAXED);
 			return 0;
-		if (slot->copy.output.result != VDM_SUCCESS) {
-			/* the timestamp is taken, so the entry must commit: copy it here */
-			struct vdm_operation_data_memcpy *op =
-				&slot->copy.data.operation.data.memcpy;
-			memcpy(op->dest, op->src, op->n);
 		}
 		slot->kind = OP_FLUSH;
 	}
@@ -62,40 +78,35 @@ static int slot_published(struct pmemstream *s, uint64_t ts, struct op_slot **sl
 
 int commit_try(struct pmemstream *s)
 {
-	for (;;) {
-		if (!spin_trylock(&s->commit_lock))
-			return 0;
+	if (!spin_trylock(&s->commit_lock))
+		return 0;
 
-		uint64_t start = __atomic_load_n(&s->committed, __ATOMIC_RELAXED);
-		uint64_t c = start;
-		int flushed = 0, copy_pending = 0;
-		struct op_slot *slot;
+	uint64_t start = __atomic_load_n(&s->committed, __ATOMIC_RELAXED);
+	uint64_t c = start;
+	int flushed = 0;
+	struct op_slot *slot;
 
-		while (slot_published(s, c + 1, &slot)) {
-			if (!complete_slot(s, slot, &flushed)) {
-				copy_pending = 1;
-				break;
-			}
-			c++;
-			if ((c + 1) % OP_SEGMENT_SLOTS == 0)
-				op_table_retire(&s->ops_table, c / OP_SEGMENT_SLOTS);
-		}
-		if (flushed)
-			s->ops.drain();
-		if (c != start)
-			__atomic_store_n(&s->committed, c, __ATOMIC_RELEASE);
-		spin_unlock(&s->commit_lock);
-
-		if (c != start)
-			waiters_wake(&s->waiters, c);
-		if (copy_pending)
-			return 1;
-		/* an operation published after the walk looked at it must not wait for the next
-		 * committer */
-		__atomic_thread_fence(__ATOMIC_SEQ_CST);
-		if (!slot_published(s, c + 1, &slot))
-			return 1;
+	__atomic_store_n(&s->commit_waits_silently, 0, __ATOMIC_RELAXED);
+	while (slot_published(s, c + 1, &slot) && complete_slot(s, slot, &flushed)) {
+		c++;
+		if ((c + 1) % OP_SEGMENT_SLOTS == 0)
+			op_table_retire(&s->ops_table, c / OP_SEGMENT_SLOTS);
 	}
+	if (flushed)
+		s->ops.drain();
+	if (c != start) {
+		/* sequentially consistent: orders the store before the look at the waiters */
+		__atomic_store_n(&s->committed, c, __ATOMIC_SEQ_CST);
+	}
+	spin_unlock(&s->commit_lock);
+
+	/*
+	 * An operation published after the walk passed it is not lost: a synchronous publisher
+	 * commits it itself, an asynchronous one wakes the waiters, who commit it.
+	 */
+	if (c != start)
+		waiters_wake_fenced(&s->waiters, c);
+	return 1;
 }
 
 static void atomic_max(uint64_t *word, uint64_t value)

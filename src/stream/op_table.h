@@ -32,7 +32,7 @@ enum op_kind {
 struct op_slot {
 	uint64_t timestamp; /* equals the slot's timestamp once published (release) */
 	uint32_t kind;
-	uint32_t padding;
+	uint32_t copy_wakes; /* the mover will call the stream's waker when the copy completes */
 	char *flush_addr;
 	uint64_t flush_len;
 	struct vdm_operation_future copy;

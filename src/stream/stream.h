@@ -62,6 +62,8 @@ struct pmemstream {
 	_Alignas(CACHELINE_SIZE) uint64_t committed;
 	_Alignas(CACHELINE_SIZE) uint64_t persisted; /* shadow of the durable watermark */
 	_Alignas(CACHELINE_SIZE) int commit_lock;
+	/* the last commit stopped at a copy whose mover will not report completion */
+	int commit_waits_silently;
 
 	struct op_table ops_table;
 	struct waiters waiters;
@@ -114,6 +116,8 @@ void allocator_release(struct pmemstream *s);
 /* commit.c */
 /* Advances the committed timestamp as far as possible; 0 if another thread holds the lock. */
 int commit_try(struct pmemstream *s);
+/* Polls the copy of an OP_COPY slot; 1 once it completed (falling back to a CPU copy). */
+int commit_poll_copy(struct pmemstream *s, struct op_slot *slot);
 /* Makes the watermark cover target (target <= committed). */
 void persist_watermark(struct pmemstream *s, uint64_t target);
 /* Blocks (helping) until committed >= target. */

@@ -67,13 +67,20 @@ static enum future_state wait_task(struct future_context *context, struct future
 		notifier->notifier_used = FUTURE_NOTIFIER_NONE;
 
 	if (!progress(s, d)) {
-		if (notifier == NULL || notifier->waker.wake == NULL)
+		if (notifier == NULL || notifier->waker.wake == NULL ||
+		    __atomic_load_n(&s->commit_waits_silently, __ATOMIC_RELAXED))
 			return FUTURE_STATE_RUNNING;
 		if (waiters_register(&s->waiters, &wait_registration(d), d->timestamp,
 				     notifier->waker) != 0)
 			return FUTURE_STATE_RUNNING;
 		/* progress made between the first look and the registration is not missed */
 		if (!progress(s, d)) {
+			if (__atomic_load_n(&s->commit_waits_silently, __ATOMIC_RELAXED)) {
+				/* stuck behind a copy nobody will report: the caller must poll */
+				waiters_unregister(&s->waiters, wait_registration(d));
+				wait_registration(d) = 0;
+				return FUTURE_STATE_RUNNING;
+			}
 			notifier->notifier_used = FUTURE_NOTIFIER_WAKER;
 			return FUTURE_STATE_RUNNING;
 		}

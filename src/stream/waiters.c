@@ -90,6 +90,11 @@ void waiters_unregister(struct waiters *w, uint64_t id)
 void waiters_wake(struct waiters *w, uint64_t reached)
 {
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	waiters_wake_fenced(w, reached);
+}
+
+void waiters_wake_fenced(struct waiters *w, uint64_t reached)
+{
 	if (__atomic_load_n(&w->registered, __ATOMIC_RELAXED) == 0)
 		return;
 

@@ -45,5 +45,7 @@ void waiters_unregister(struct waiters *w, uint64_t id);
  * made its progress visible before calling (this starts with a full fence).
  */
 void waiters_wake(struct waiters *w, uint64_t reached);
+/* The same, for a caller whose progress was published by a sequentially consistent store. */
+void waiters_wake_fenced(struct waiters *w, uint64_t reached);
 
 #endif
