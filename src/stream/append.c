@@ -136,13 +136,31 @@ static struct pmemstream_region_runtime *prepare(struct pmemstream *s,
 	return rt;
 }
 
-static void publish_slot(struct pmemstream *s, struct op_slot *slot, uint64_t ts, enum op_kind kind,
-			 struct pmemstream_region_runtime *rt, const struct reservation *r)
+static void fill_slot(struct pmemstream *s, struct op_slot *slot, enum op_kind kind,
+		      struct pmemstream_region_runtime *rt, const struct reservation *r)
 {
 	slot->kind = kind;
 	slot->flush_addr = stream_ptr(s, r->entry);
 	slot->flush_len = region_flush_length(r->entry, r->total, rt->end);
-	__atomic_store_n(&slot->timestamp, ts, __ATOMIC_RELEASE);
+}
+
+static void publish_slot(struct pmemstream *s, struct op_slot *slot, enum op_kind kind,
+			 struct pmemstream_region_runtime *rt, const struct reservation *r)
+{
+	fill_slot(s, slot, kind, rt, r);
+	__atomic_store_n(&slot->timestamp, r->timestamp, __ATOMIC_RELEASE);
+}
+
+/*
+ * An asynchronous publish must wake futures waiting behind it (nobody else commits it); the
+ * sequentially consistent store orders it before the look at the waiter list.
+ */
+static void publish_slot_and_wake(struct pmemstream *s, struct op_slot *slot, enum op_kind kind,
+				  struct pmemstream_region_runtime *rt, const struct reservation *r)
+{
+	fill_slot(s, slot, kind, rt, r);
+	__atomic_store_n(&slot->timestamp, r->timestamp, __ATOMIC_SEQ_CST);
+	waiters_wake_fenced(&s->waiters, UINT64_MAX);
 }
 
 /* Synchronous completion: our entry durable, then the watermark over it. */
@@ -151,7 +169,7 @@ static void finish_sync(struct pmemstream *s, struct pmemstream_region_runtime *
 {
 	struct op_slot *slot = commit_slot(s, r->timestamp);
 	s->ops.drain();
-	publish_slot(s, slot, r->timestamp, OP_DURABLE, rt, r);
+	publish_slot(s, slot, OP_DURABLE, rt, r);
 	persisted_until(s, r->timestamp);
 }
 
@@ -230,8 +248,7 @@ int pmemstream_async_append(struct pmemstream *stream, struct vdm *vdm,
 		if (!commit_poll_copy(s, slot))
 			kind = OP_COPY;
 	}
-	publish_slot(s, slot, r.timestamp, kind, rt, &r);
-	waiters_wake(&s->waiters, UINT64_MAX);
+	publish_slot_and_wake(s, slot, kind, rt, &r);
 
 	if (new_entry != NULL)
 		new_entry->offset = r.entry;
@@ -305,7 +322,6 @@ int pmemstream_async_publish(struct pmemstream *stream, struct pmemstream_region
 
 	write_header(s, r.entry, size, r.timestamp);
 	struct op_slot *slot = commit_slot(s, r.timestamp);
-	publish_slot(s, slot, r.timestamp, OP_FLUSH, rt, &r);
-	waiters_wake(&s->waiters, UINT64_MAX);
+	publish_slot_and_wake(s, slot, OP_FLUSH, rt, &r);
 	return 0;
 }
