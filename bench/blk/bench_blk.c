@@ -25,6 +25,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -134,8 +135,45 @@ static void start_future(struct worker *w, union block_future *f, unsigned slot)
 		f->read = pmemblk_read_async(pool, buf, b);
 }
 
+/*
+ * BENCH_ASYNC_WAIT=runtime: batches of queue_depth futures driven by runtime_wait_multiple(),
+ * which sleeps while nothing moves, instead of polling each future as it completes.
+ */
+static int use_runtime;
+
+static void run_async_batches(struct worker *w)
+{
+	union block_future futs[MAX_QUEUE_DEPTH];
+	struct future *batch[MAX_QUEUE_DEPTH];
+	struct runtime *rt = runtime_new();
+	if (rt == NULL) {
+		w->failed = 1;
+		return;
+	}
+	while (!atomic_load_explicit(&stop, memory_order_relaxed) && !w->failed) {
+		for (unsigned i = 0; i < queue_depth; i++) {
+			start_future(w, &futs[i], i);
+			batch[i] = w->op == OP_WRITE ? FUTURE_AS_RUNNABLE(&futs[i].write)
+						     : FUTURE_AS_RUNNABLE(&futs[i].read);
+		}
+		runtime_wait_multiple(rt, batch, queue_depth);
+		for (unsigned i = 0; i < queue_depth; i++) {
+			int ret = w->op == OP_WRITE ? FUTURE_OUTPUT(&futs[i].write)->return_value
+						    : FUTURE_OUTPUT(&futs[i].read)->return_value;
+			if (ret != 0)
+				w->failed = 1;
+		}
+		w->ops += queue_depth;
+	}
+	runtime_delete(rt);
+}
+
 static void run_async(struct worker *w)
 {
+	if (use_runtime) {
+		run_async_batches(w);
+		return;
+	}
 	union block_future futs[MAX_QUEUE_DEPTH];
 	int active[MAX_QUEUE_DEPTH];
 	unsigned nactive = queue_depth;
@@ -147,6 +185,7 @@ static void run_async(struct worker *w)
 	/* once polled, a future must be driven to completion: drain before leaving */
 	while (nactive > 0) {
 		int stopping = atomic_load_explicit(&stop, memory_order_relaxed);
+		int progress = 0;
 		for (unsigned i = 0; i < queue_depth; i++) {
 			if (!active[i])
 				continue;
@@ -159,6 +198,7 @@ static void run_async(struct worker *w)
 			if (ret != 0)
 				w->failed = 1;
 			w->ops++;
+			progress = 1;
 			if (stopping || w->failed) {
 				active[i] = 0;
 				nactive--;
@@ -166,6 +206,12 @@ static void run_async(struct worker *w)
 				start_future(w, &futs[i], i);
 			}
 		}
+		/*
+		 * Busy-polling would starve the mover's threads when the cores are shared (as a
+		 * runtime would sleep, give the CPU away while nothing completes).
+		 */
+		if (!progress)
+			sched_yield();
 	}
 }
 #endif
@@ -266,7 +312,9 @@ static int serve(const char *path, size_t block_size, size_t pool_mib)
 			die("data_mover_sync_new");
 		vdm = data_mover_sync_get_vdm(sync_mover);
 	} else {
-		mover = data_mover_threads_new(MOVER_THREADS, 1024, FUTURE_NOTIFIER_NONE);
+		mover = data_mover_threads_new(MOVER_THREADS, 1024,
+					       use_runtime ? FUTURE_NOTIFIER_WAKER
+							   : FUTURE_NOTIFIER_NONE);
 		if (mover == NULL)
 			die("data_mover_threads_new");
 		vdm = data_mover_threads_get_vdm(mover);
@@ -322,6 +370,10 @@ int main(int argc, char *argv[])
 		return 2;
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
+#ifdef BENCH_ASYNC
+	const char *wait = getenv("BENCH_ASYNC_WAIT");
+	use_runtime = wait != NULL && strcmp(wait, "runtime") == 0;
+#endif
 	const char *qd = getenv("BENCH_QD");
 	if (qd != NULL && atoi(qd) > 0 && atoi(qd) <= MAX_QUEUE_DEPTH)
 		queue_depth = (unsigned)atoi(qd);

@@ -13,7 +13,8 @@
 # BENCH_DIR (/dev/shm), BENCH_BSIZES ("512 4096"), BENCH_FENCES=1 (preload fence_count.c and
 # print fences/flushes per operation for every measurement; slows both sides a little),
 # BENCH_QD (async futures in flight per thread, default 4), BENCH_MOVER=sync (the async column
-# on miniasync's synchronous mover instead of the thread pool: the futures' own overhead).
+# on miniasync's synchronous mover instead of the thread pool: the futures' own overhead),
+# BENCH_ASYNC_WAIT=runtime (batches waited with runtime_wait_multiple instead of polling).
 set -eu
 root=$(cd "$(dirname "$0")/../.." && pwd)
 build=${1:-$root/build}
