@@ -94,6 +94,12 @@ pmempool_info() { # <file> <"nblock N bsize B"> [verify output]
 		fail "pmempool info complains about $1"
 	fi
 	[ "$(stat_of "$out" 'Block size')" = "$bsize" ] || fail "pmempool info: block size"
+	# the descriptor's is_zeroed: 1 only when create made the file itself
+	zeroed=$(echo "$out" | sed -n 's/^Is zeroed *: *//p')
+	case $mode in
+	sparse | dirty) [ "$zeroed" = false ] || fail "pmempool info: is_zeroed '$zeroed', want false" ;;
+	*) [ "$zeroed" = true ] || fail "pmempool info: is_zeroed '$zeroed', want true" ;;
+	esac
 	narenas=$(echo "$out" | grep -c '^\[ARENA ' || true)
 	if [ "$narenas" -gt 0 ]; then
 		[ "$(stat_of "$out" 'External LBA count')" = $((2 * nblock)) ] ||
