@@ -20,6 +20,8 @@
  *   check <file> [bsize]                        pmemblk_check must return 1
  *   check-mismatch <file> <bsize>               pmemblk_check must fail with -1/EINVAL
  *   open-mismatch <file> <bsize>                pmemblk_open must fail with EINVAL
+ *   write-async, verify-async                   as write and verify, through write/read
+ *                                               futures (only in the build against ours)
  *   craft <file> <stage> <used|initial> <layers> <count> <seed>
  *                                               raw bytes: a write interrupted after its
  *                                               stage-th persist (see cmd_craft)
@@ -38,6 +40,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#ifdef INTEROP_ASYNC
+#include <libminiasync.h>
+#define PMEMBLK_USE_MINIASYNC 1
+#endif
 #include <libpmemblk.h>
 
 #ifndef INTEROP_IMPL
@@ -517,6 +523,175 @@ static size_t final_selection(const struct layer *layers, unsigned nlayers, uint
 	return m;
 }
 
+#ifdef INTEROP_ASYNC
+/*
+ * The same layers through the asynchronous API (our build only): every block write of a
+ * layer is a pmemblk_write_async future, ASYNC_BATCH of them driven at once by a runtime
+ * with the thread-pool mover; set_zero and set_error (no async form) run before and after,
+ * in the order the actions need. Reads likewise, for verify-async.
+ */
+#define ASYNC_BATCH 32
+
+struct async_ctx {
+	struct data_mover_threads *mover;
+	struct runtime *rt;
+	PMEMblkpool *pbp;
+};
+
+static void async_open(struct async_ctx *c, const char *path)
+{
+	c->mover = data_mover_threads_new(2, 256, FUTURE_NOTIFIER_NONE);
+	c->rt = runtime_new();
+	if (c->mover == NULL || c->rt == NULL)
+		die("cannot set up miniasync");
+	c->pbp = pmemblk_xopen(path, 0, data_mover_threads_get_vdm(c->mover));
+	if (c->pbp == NULL)
+		die("pmemblk_xopen(%s): %s (%s)", path, strerror(errno), pmemblk_errormsg());
+}
+
+static void async_close(struct async_ctx *c)
+{
+	pmemblk_close(c->pbp);
+	runtime_delete(c->rt);
+	data_mover_threads_delete(c->mover);
+}
+
+static int cmd_write_async(int argc, char *argv[])
+{
+	if (argc < 3)
+		die("usage: write-async <file> <seed> <count>");
+	uint64_t seed = parse_u64(argv[1], "seed");
+	uint64_t count = parse_u64(argv[2], "count");
+	struct async_ctx c;
+	async_open(&c, argv[0]);
+	uint64_t nblock = pmemblk_nblock(c.pbp);
+	size_t bsize = pmemblk_bsize(c.pbp);
+	struct selection *sel = malloc((count + MAX_EDGES) * sizeof(*sel));
+	unsigned char *bufs = malloc(ASYNC_BATCH * bsize);
+	if (sel == NULL || bufs == NULL)
+		die("out of memory");
+	size_t n = select_blocks(seed, count, nblock, bsize, sel, 0);
+
+	for (size_t i = 0; i < n; i++)
+		if (action_of(seed, sel[i].block) == ACT_ERROR_WRITE)
+			do_op("set_error", pmemblk_set_error(c.pbp, (long long)sel[i].block),
+			      sel[i].block);
+
+	struct pmemblk_write_async_future futs[ASYNC_BATCH];
+	struct future *batch[ASYNC_BATCH];
+	uint64_t blocks[ASYNC_BATCH];
+	size_t writes = 0;
+	for (size_t i = 0; i < n;) {
+		unsigned k = 0;
+		for (; i < n && k < ASYNC_BATCH; i++) {
+			enum action a = action_of(seed, sel[i].block);
+			if (a == ACT_ZERO || a == ACT_ERROR_ZERO)
+				continue;
+			unsigned char *buf = bufs + (size_t)k * bsize;
+			fill_pattern(buf, bsize, seed, sel[i].block);
+			blocks[k] = sel[i].block;
+			futs[k] = pmemblk_write_async(c.pbp, buf, (long long)sel[i].block);
+			batch[k] = FUTURE_AS_RUNNABLE(&futs[k]);
+			k++;
+		}
+		runtime_wait_multiple(c.rt, batch, k);
+		for (unsigned j = 0; j < k; j++)
+			if (FUTURE_OUTPUT(&futs[j])->return_value != 0)
+				die("write future of block %" PRIu64 " failed: %s", blocks[j],
+				    pmemblk_errormsg());
+		writes += k;
+	}
+
+	for (size_t i = 0; i < n; i++) {
+		long long b = (long long)sel[i].block;
+		switch (action_of(seed, sel[i].block)) {
+		case ACT_WRITE_ZERO:
+		case ACT_ZERO:
+			do_op("set_zero", pmemblk_set_zero(c.pbp, b), sel[i].block);
+			break;
+		case ACT_WRITE_ERROR:
+			do_op("set_error", pmemblk_set_error(c.pbp, b), sel[i].block);
+			break;
+		case ACT_ERROR_ZERO:
+			do_op("set_error", pmemblk_set_error(c.pbp, b), sel[i].block);
+			do_op("set_zero", pmemblk_set_zero(c.pbp, b), sel[i].block);
+			break;
+		default:
+			break;
+		}
+	}
+	async_close(&c);
+	free(bufs);
+	free(sel);
+	printf("wrote layer %" PRIu64 " asynchronously: %zu write futures\n", seed, writes);
+	return 0;
+}
+
+static int cmd_verify(int argc, char *argv[]);
+
+/* Reads every block the layers touched through read futures, then runs the full verify. */
+static int cmd_verify_async(int argc, char *argv[])
+{
+	if (argc < 3)
+		die("usage: verify-async <file> <layer>[,<layer>...] <count>");
+	uint64_t count = parse_u64(argv[2], "count");
+	struct layer layers[MAX_LAYERS];
+	unsigned nlayers = parse_layers(argv[1], layers);
+	struct async_ctx c;
+	async_open(&c, argv[0]);
+	uint64_t nblock = pmemblk_nblock(c.pbp);
+	size_t bsize = pmemblk_bsize(c.pbp);
+	struct selection *sel;
+	size_t m = final_selection(layers, nlayers, count, nblock, bsize, &sel);
+	unsigned char *bufs = malloc(ASYNC_BATCH * bsize), *expect = malloc(bsize);
+	if (bufs == NULL || expect == NULL)
+		die("out of memory");
+
+	struct pmemblk_read_async_future futs[ASYNC_BATCH];
+	struct future *batch[ASYNC_BATCH];
+	size_t bad = 0;
+	for (size_t i = 0; i < m; i += ASYNC_BATCH) {
+		unsigned k = (unsigned)(m - i < ASYNC_BATCH ? m - i : ASYNC_BATCH);
+		for (unsigned j = 0; j < k; j++) {
+			memset(bufs + (size_t)j * bsize, 0xEE, bsize);
+			futs[j] = pmemblk_read_async(c.pbp, bufs + (size_t)j * bsize,
+						     (long long)sel[i + j].block);
+			batch[j] = FUTURE_AS_RUNNABLE(&futs[j]);
+		}
+		runtime_wait_multiple(c.rt, batch, k);
+		for (unsigned j = 0; j < k; j++) {
+			const struct layer *l = &layers[sel[i + j].layer];
+			uint64_t block = sel[i + j].block;
+			enum outcome want = outcome_of(layer_action(l, block));
+			int ret = FUTURE_OUTPUT(&futs[j])->return_value;
+			int ok;
+			if (want == OUT_EIO) {
+				ok = ret == -1;
+			} else {
+				if (want == OUT_DATA)
+					fill_pattern(expect, bsize, l->seed, block);
+				else
+					memset(expect, 0, bsize);
+				ok = ret == 0 &&
+				     memcmp(bufs + (size_t)j * bsize, expect, bsize) == 0;
+			}
+			if (!ok && bad++ < 10)
+				fprintf(stderr,
+					"%s: read future of block %" PRIu64 ": ret %d, wrong\n",
+					progname, block, ret);
+		}
+	}
+	async_close(&c);
+	free(bufs);
+	free(expect);
+	free(sel);
+	if (bad > 0)
+		die("%zu blocks read wrong through futures", bad);
+	printf("read %zu blocks through futures\n", m);
+	return cmd_verify(argc, argv);
+}
+#endif
+
 static int cmd_verify(int argc, char *argv[])
 {
 	if (argc < 3)
@@ -802,5 +977,11 @@ int main(int argc, char *argv[])
 		return cmd_open_mismatch(argc, argv);
 	if (strcmp(cmd, "craft") == 0)
 		return cmd_craft(argc, argv);
+#ifdef INTEROP_ASYNC
+	if (strcmp(cmd, "write-async") == 0)
+		return cmd_write_async(argc, argv);
+	if (strcmp(cmd, "verify-async") == 0)
+		return cmd_verify_async(argc, argv);
+#endif
 	die("unknown command '%s'", cmd);
 }
