@@ -491,6 +491,37 @@ static void *worker_main(void *arg)
 	return NULL;
 }
 
+/*
+ * A cell that overruns its slice by far means the library stopped making progress: say where,
+ * and stop instead of hanging the whole run.
+ */
+#define HANG_SECONDS 30.0
+
+static void join_or_die(pthread_t thread, struct run *run, double start)
+{
+	double limit = start + run->bench->opt.duration / run->bench->opt.reps + HANG_SECONDS;
+	struct timespec deadline;
+	clock_gettime(CLOCK_REALTIME, &deadline);
+	double wait = limit - now_s();
+	if (wait < 0)
+		wait = 0;
+	deadline.tv_sec += (time_t)wait;
+	deadline.tv_nsec += (long)((wait - (double)(time_t)wait) * 1e9);
+	if (deadline.tv_nsec >= 1000000000L) {
+		deadline.tv_sec++;
+		deadline.tv_nsec -= 1000000000L;
+	}
+	if (pthread_timedjoin_np(thread, NULL, &deadline) == 0)
+		return;
+	fprintf(stderr,
+		"\n%s (%d thread(s), %zu B) still running %.0f s after its slice ended: committed "
+		"%" PRIu64 ", persisted %" PRIu64 "; giving up\n",
+		run->spec->name, run->spec->threads, run->size, HANG_SECONDS,
+		pmemstream_committed_timestamp(run->bench->stream),
+		pmemstream_persisted_timestamp(run->bench->stream));
+	_exit(3);
+}
+
 static struct result run_cell(struct bench *b, const struct cell_spec *spec, size_t size)
 {
 	struct result res = {.ran = true};
@@ -521,7 +552,7 @@ static struct result run_cell(struct bench *b, const struct cell_spec *spec, siz
 		pthread_create(&workers[t].thread, NULL, worker_main, &workers[t]);
 	uint64_t ops = 0;
 	for (int t = 0; t < spec->threads; t++) {
-		pthread_join(workers[t].thread, NULL);
+		join_or_die(workers[t].thread, &run, start);
 		ops += workers[t].ops;
 		runtime_delete(workers[t].runtime);
 	}
