@@ -14,7 +14,7 @@
  * the threads append until the deadline or until their region (or the log) is full; then
  * one thread frees and re-allocates the regions (or rewinds the log) and the next round
  * starts. The files are created once, prefaulted, and reused by every cell, so page faults
- * are not measured.
+ * are not measured; each stream slice starts with a new empty stream in that file.
  *
  * The environment is fixed by the program itself (it re-executes itself when needed, so
  * that library constructors see it too): PMEM2_FORCE_GRANULARITY=CACHE_LINE makes libpmem2
@@ -206,6 +206,23 @@ static void unmap_file(struct mapped_file *f)
 		pmem2_source_delete(&f->source);
 	if (f->fd > 0)
 		close(f->fd);
+}
+
+/*
+ * Every stream slice starts from a new, empty stream in the same (already faulted) file, so
+ * that no cell inherits another's timestamps or operation-table state.
+ */
+static int stream_recreate(struct bench *b)
+{
+	pmemstream_delete(&b->stream);
+	/* without its signature the file is initialised again by pmemstream_from_map */
+	char *base = pmem2_map_get_address(b->stream_file.map);
+	pmem2_get_memset_fn(b->stream_file.map)(base, 0, BLOCK_SIZE, 0);
+	if (pmemstream_from_map(&b->stream, BLOCK_SIZE, b->stream_file.map) != 0) {
+		fprintf(stderr, "pmemstream_from_map: %s\n", pmemstream_errormsg());
+		return -1;
+	}
+	return 0;
 }
 
 /* ----- regions ----- */
@@ -529,6 +546,10 @@ static struct result run_cell(struct bench *b, const struct cell_spec *spec, siz
 	struct worker workers[MAX_THREADS] = {0};
 
 	if (uses_stream(spec->workload)) {
+		if (stream_recreate(b) != 0) {
+			res.failed = true;
+			return res;
+		}
 		run.nregions = spec->placement == OWN_REGIONS ? spec->threads : 1;
 		if (regions_allocate(&run) != 0) {
 			res.failed = true;
