@@ -32,7 +32,11 @@ run)
 	if ls "$regress"/* >/dev/null 2>&1; then
 		n=$(ls "$regress" | wc -l)
 		echo "fuzz $target: replaying $n regression inputs"
-		"$bin" -rss_limit_mb=1024 -timeout=30 $(ls -d "$regress"/*) 2>&1 | tail -3
+		if ! "$bin" -rss_limit_mb=1024 -timeout=30 $(ls -d "$regress"/*) >"$dir/regress-$target.log" 2>&1; then
+			echo "fuzz $target: a regression input fails again:" >&2
+			grep -E 'Running:|ERROR|SUMMARY|fuzz check|#[0-9]+ 0x' "$dir/regress-$target.log" | head -30 >&2
+			exit 1
+		fi
 	fi
 	if [ -z "$(ls -A "$corpus")" ]; then
 		FUZZ_MAKE_SEEDS="$corpus" "$bin"
@@ -40,12 +44,13 @@ run)
 	fi
 	log="$dir/fuzz-$target.log"
 	rc=0
+	start=$(date +%s)
 	"$bin" -max_total_time="$seconds" -rss_limit_mb=1024 -malloc_limit_mb=512 -timeout=20 \
 		-print_final_stats=1 -artifact_prefix="$artifacts/" \
 		"$corpus" >"$log" 2>&1 || rc=$?
 	execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
 	cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1)
-	echo "fuzz $target: ${execs:-?} executions in $seconds s, $cov, corpus $(ls "$corpus" | wc -l) files"
+	echo "fuzz $target: ${execs:-?} executions in $(($(date +%s) - start)) s, $cov, corpus $(ls "$corpus" | wc -l) files"
 	if [ "$rc" -ne 0 ]; then
 		echo "fuzz $target: FINDING (exit $rc); input(s) in $artifacts:" >&2
 		ls -l "$artifacts" >&2
