@@ -196,10 +196,20 @@ int pmemstream_append(struct pmemstream *stream, struct pmemstream_region region
 	char *dst = stream_ptr(s, r.entry);
 	uint64_t flush_len = region_flush_length(r.entry, r.total, rt->end);
 	if (size >= NONTEMPORAL_COPY_THRESHOLD) {
-		s->ops.memcpy(dst + ENTRY_HEADER_SIZE, data, size, PMEM2_F_MEM_NODRAIN);
+		/*
+		 * Header (and, earlier, the terminator) first: pmem2's copy flushes every line it
+		 * writes, so only lines it does not touch need a flush of their own, and no line
+		 * is written back twice.
+		 */
 		write_header(s, r.entry, size, r.timestamp);
-		s->ops.flush(dst, ENTRY_HEADER_SIZE);
-		s->ops.flush(dst + r.total, flush_len - r.total);
+		char *payload = dst + ENTRY_HEADER_SIZE;
+		s->ops.memcpy(payload, data, size, PMEM2_F_MEM_NODRAIN);
+		if ((uintptr_t)payload % CACHELINE_SIZE == 0)
+			s->ops.flush(dst, ENTRY_HEADER_SIZE);
+		char *covered = (char *)ALIGN_UP((uintptr_t)payload + size, CACHELINE_SIZE);
+		char *end = dst + flush_len;
+		if (end > covered)
+			s->ops.flush(covered, (size_t)(end - covered));
 	} else {
 		if (size > 0)
 			memcpy(dst + ENTRY_HEADER_SIZE, data, size);
