@@ -204,8 +204,10 @@ int pmemstream_append(struct pmemstream *stream, struct pmemstream_region region
 		write_header(s, r.entry, size, r.timestamp);
 		char *payload = dst + ENTRY_HEADER_SIZE;
 		s->ops.memcpy(payload, data, size, PMEM2_F_MEM_NODRAIN);
-		if ((uintptr_t)payload % CACHELINE_SIZE == 0)
-			s->ops.flush(dst, ENTRY_HEADER_SIZE);
+		/* the header's lines before the payload's first one (it may straddle two) */
+		char *payload_line = (char *)ALIGN_DOWN((uintptr_t)payload, CACHELINE_SIZE);
+		if (payload_line > dst)
+			s->ops.flush(dst, (size_t)(payload_line - dst));
 		char *covered = (char *)ALIGN_UP((uintptr_t)payload + size, CACHELINE_SIZE);
 		char *end = dst + flush_len;
 		if (end > covered)
