@@ -163,13 +163,25 @@ static void publish_slot_and_wake(struct pmemstream *s, struct op_slot *slot, en
 	waiters_wake_fenced(&s->waiters, UINT64_MAX);
 }
 
-/* Synchronous completion: our entry durable, then the watermark over it. */
-static void finish_sync(struct pmemstream *s, struct pmemstream_region_runtime *rt,
-			const struct reservation *r)
+/* Synchronous completion of an entry the caller made durable itself (flushed, not drained). */
+static void finish_sync_durable(struct pmemstream *s, struct pmemstream_region_runtime *rt,
+				const struct reservation *r)
 {
 	struct op_slot *slot = commit_slot(s, r->timestamp);
 	s->ops.drain();
 	publish_slot(s, slot, OP_DURABLE, rt, r);
+	persisted_until(s, r->timestamp);
+}
+
+/*
+ * Synchronous completion of a small entry: the committer flushes it with the others of its
+ * round, so that concurrent appenders share one fence.
+ */
+static void finish_sync_batched(struct pmemstream *s, struct pmemstream_region_runtime *rt,
+				const struct reservation *r)
+{
+	struct op_slot *slot = commit_slot(s, r->timestamp);
+	publish_slot(s, slot, OP_FLUSH, rt, r);
 	persisted_until(s, r->timestamp);
 }
 
@@ -212,13 +224,14 @@ int pmemstream_append(struct pmemstream *stream, struct pmemstream_region region
 		char *end = dst + flush_len;
 		if (end > covered)
 			s->ops.flush(covered, (size_t)(end - covered));
+		/* non-temporal stores are ordered only by a fence of this thread */
+		finish_sync_durable(s, rt, &r);
 	} else {
 		if (size > 0)
 			memcpy(dst + ENTRY_HEADER_SIZE, data, size);
 		write_header(s, r.entry, size, r.timestamp);
-		s->ops.flush(dst, flush_len);
+		finish_sync_batched(s, rt, &r);
 	}
-	finish_sync(s, rt, &r);
 
 	if (new_entry != NULL)
 		new_entry->offset = r.entry;
@@ -311,8 +324,14 @@ int pmemstream_publish(struct pmemstream *stream, struct pmemstream_region regio
 		return -1;
 
 	write_header(s, r.entry, size, r.timestamp);
-	s->ops.flush(stream_ptr(s, r.entry), region_flush_length(r.entry, r.total, rt->end));
-	finish_sync(s, rt, &r);
+	if (size >= NONTEMPORAL_COPY_THRESHOLD) {
+		/* a large payload is written back from the cache that holds it */
+		s->ops.flush(stream_ptr(s, r.entry),
+			     region_flush_length(r.entry, r.total, rt->end));
+		finish_sync_durable(s, rt, &r);
+	} else {
+		finish_sync_batched(s, rt, &r);
+	}
 	return 0;
 }
 

@@ -1,11 +1,16 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Commit (spec 3.6 steps 4-5, 7.3): published operations become durable and visible strictly
- * in timestamp order. Whoever needs progress becomes the committer by a try-lock, walks the
- * operation table from C + 1, flushes what was not flushed yet, drains once for the whole
- * batch and advances C. Nothing is owned between calls, so an abandoned future never stalls
- * anybody. The watermark W is then raised by an atomic maximum on the header word and
- * persisted; one persist serves every appender whose entry it covers (group commit).
+ * in timestamp order, and the watermark W follows them.
+ *
+ * Work is done in rounds by whoever holds the commit lock (taken with a try-lock by anybody
+ * who needs progress; nothing is owned between calls, so an abandoned future stalls nobody).
+ * A round walks the operation table from C + 1, flushes the newly published entries, raises
+ * the header's W to the C the round started with (entries up to there were made durable by
+ * an earlier fence), drains once, then publishes the new C and W. So one fence serves a batch
+ * of entries and, at the same time, the watermark of the batch before: appenders on several
+ * threads complete one append per fence between them (group commit), while a lone appender
+ * needs two rounds, the least the protocol allows (entry, then watermark).
  */
 
 #include <string.h>
@@ -76,11 +81,9 @@ static int slot_published(struct pmemstream *s, uint64_t ts, struct op_slot **sl
 	return 1;
 }
 
-int commit_try(struct pmemstream *s)
+/* One round under the commit lock; 1 if C or W moved. */
+static int commit_round(struct pmemstream *s)
 {
-	if (!spin_trylock(&s->commit_lock))
-		return 0;
-
 	uint64_t start = __atomic_load_n(&s->committed, __ATOMIC_RELAXED);
 	uint64_t c = start;
 	int flushed = 0;
@@ -92,52 +95,45 @@ int commit_try(struct pmemstream *s)
 		if ((c + 1) % OP_SEGMENT_SLOTS == 0)
 			op_table_retire(&s->ops_table, c / OP_SEGMENT_SLOTS);
 	}
-	if (flushed)
+
+	/* only what an earlier fence made durable may be covered by this one */
+	uint64_t *w = &s->header->persisted_timestamp;
+	int raise_w = start > *w;
+	if (raise_w) {
+		pm_store(w, start);
+		s->ops.flush(w, sizeof(*w));
+	}
+	if (flushed || raise_w)
 		s->ops.drain();
+
+	if (raise_w)
+		__atomic_store_n(&s->persisted, start, __ATOMIC_RELEASE);
 	if (c != start) {
 		/* sequentially consistent: orders the store before the look at the waiters */
 		__atomic_store_n(&s->committed, c, __ATOMIC_SEQ_CST);
-	}
-	spin_unlock(&s->commit_lock);
-
-	/*
-	 * An operation published after the walk passed it is not lost: a synchronous publisher
-	 * commits it itself, an asynchronous one wakes the waiters, who commit it.
-	 */
-	if (c != start)
+		/*
+		 * An operation published after the walk passed it is not lost: a synchronous
+		 * publisher commits it itself, an asynchronous one wakes the waiters.
+		 */
 		waiters_wake_fenced(&s->waiters, c);
+	}
+	return c != start || raise_w;
+}
+
+/* Rounds until persisted >= target or no progress; 0 if the lock was busy. */
+int commit_rounds(struct pmemstream *s, uint64_t persisted_target)
+{
+	if (!spin_trylock(&s->commit_lock))
+		return 0;
+	while (commit_round(s) && load_persisted(s) < persisted_target)
+		;
+	spin_unlock(&s->commit_lock);
 	return 1;
 }
 
-static void atomic_max(uint64_t *word, uint64_t value)
+int commit_try(struct pmemstream *s)
 {
-	uint64_t old = __atomic_load_n(word, __ATOMIC_RELAXED);
-	while (old < value && !__atomic_compare_exchange_n(word, &old, value, 1, __ATOMIC_RELEASE,
-							   __ATOMIC_RELAXED))
-		;
-}
-
-/* Raises the header word to c unless it already holds more; returns the value left there. */
-static uint64_t raise_header_watermark(struct pmemstream *s, uint64_t c)
-{
-	uint64_t *w = &s->header->persisted_timestamp;
-	uint64_t old = __atomic_load_n(w, __ATOMIC_ACQUIRE);
-	while (old < c &&
-	       !__atomic_compare_exchange_n(w, &old, c, 1, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
-		;
-	return old < c ? c : old;
-}
-
-void persist_watermark(struct pmemstream *s, uint64_t target)
-{
-	if (load_persisted(s) >= target)
-		return;
-	/* entries up to C are durable (the committer drained before publishing C) */
-	uint64_t c = load_committed(s);
-	raise_header_watermark(s, c);
-	s->ops.flush(&s->header->persisted_timestamp, sizeof(uint64_t));
-	s->ops.drain();
-	atomic_max(&s->persisted, c);
+	return commit_rounds(s, 0);
 }
 
 void commit_until(struct pmemstream *s, uint64_t target)
@@ -154,28 +150,9 @@ void persisted_until(struct pmemstream *s, uint64_t target)
 {
 	unsigned spins = 0;
 
-	for (;;) {
-		if (load_persisted(s) >= target)
-			return;
-		uint64_t c = load_committed(s);
-		if (c < target) {
-			if (!commit_try(s) || load_committed(s) < target)
-				backoff(&spins);
-			continue;
-		}
-		uint64_t *w = &s->header->persisted_timestamp;
-		uint64_t old = __atomic_load_n(w, __ATOMIC_ACQUIRE);
-		if (old >= target) {
-			/* another thread stored a watermark covering us and is persisting it */
+	while (load_persisted(s) < target) {
+		if (!commit_rounds(s, target) || load_persisted(s) < target)
 			backoff(&spins);
-			continue;
-		}
-		if (!__atomic_compare_exchange_n(w, &old, c, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
-			continue;
-		s->ops.flush(w, sizeof(uint64_t));
-		s->ops.drain();
-		atomic_max(&s->persisted, c);
-		return;
 	}
 }
 

@@ -182,7 +182,7 @@ void pmemstream_delete(struct pmemstream **stream)
 	/* every published operation commits (and its copy finishes) before state goes away */
 	uint64_t last = __atomic_load_n(&s->next_timestamp, __ATOMIC_ACQUIRE) - 1;
 	commit_until(s, last);
-	persist_watermark(s, last);
+	persisted_until(s, last);
 
 	release(s, 1, 1);
 	*stream = NULL;

@@ -114,18 +114,21 @@ int allocator_recover(struct pmemstream *s);
 void allocator_release(struct pmemstream *s);
 
 /* commit.c */
-/* Advances the committed timestamp as far as possible; 0 if another thread holds the lock. */
+/*
+ * Commit rounds (see commit.c) until persisted >= persisted_target or nothing moves any more;
+ * 0 without doing anything if another thread holds the commit lock.
+ */
+int commit_rounds(struct pmemstream *s, uint64_t persisted_target);
+/* One commit round at least (C as far as possible); 0 if another thread holds the lock. */
 int commit_try(struct pmemstream *s);
-/* Polls the copy of an OP_COPY slot; 1 once it completed (falling back to a CPU copy). */
-int commit_poll_copy(struct pmemstream *s, struct op_slot *slot);
-/* Makes the watermark cover target (target <= committed). */
-void persist_watermark(struct pmemstream *s, uint64_t target);
 /* Blocks (helping) until committed >= target. */
 void commit_until(struct pmemstream *s, uint64_t target);
-/* Blocks (helping, sharing others' watermark persists) until persisted >= target. */
+/* Blocks (helping, or letting the committer serve us) until persisted >= target. */
 void persisted_until(struct pmemstream *s, uint64_t target);
 /* Back-pressure: waits (helping) until the operation table has room for one more op. */
 void commit_make_room(struct pmemstream *s);
+/* Polls the copy of an OP_COPY slot; 1 once it completed (falling back to a CPU copy). */
+int commit_poll_copy(struct pmemstream *s, struct op_slot *slot);
 /* The table slot of an assigned timestamp (helping the committer while it is not free yet). */
 struct op_slot *commit_slot(struct pmemstream *s, uint64_t ts);
 void copy_notifier_init(struct pmemstream *s);

@@ -41,19 +41,14 @@ static int reached(struct pmemstream *s, const struct pmemstream_async_wait_data
 {
 	if (wait_kind_of(d) == WAIT_COMMITTED)
 		return load_committed(s) >= d->timestamp;
-	if (load_persisted(s) >= d->timestamp)
-		return 1;
-	if (load_committed(s) < d->timestamp)
-		return 0;
-	persist_watermark(s, d->timestamp);
-	return 1;
+	return load_persisted(s) >= d->timestamp;
 }
 
 static int progress(struct pmemstream *s, const struct pmemstream_async_wait_data *d)
 {
 	if (reached(s, d))
 		return 1;
-	commit_try(s);
+	commit_rounds(s, wait_kind_of(d) == WAIT_PERSISTED ? d->timestamp : 0);
 	return reached(s, d);
 }
 
