@@ -16,6 +16,7 @@
 # on miniasync's synchronous mover instead of the thread pool: the futures' own overhead),
 # BENCH_ASYNC_WAIT=runtime (batches waited with runtime_wait_multiple instead of polling).
 set -eu
+# shellcheck disable=SC2154 # status, tag, ops, rate, cpurate are read through eval
 root=$(cd "$(dirname "$0")/../.." && pwd)
 build=${1:-$root/build}
 seconds=${BENCH_SECONDS:-1}

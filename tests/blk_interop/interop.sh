@@ -112,7 +112,8 @@ pmempool_info() { # <file> <"nblock N bsize B"> [verify output]
 	if [ -n "${3:-}" ]; then
 		[ "$narenas" -gt 0 ] || fail "pmempool info: written pool without arenas"
 		[ -n "$stats" ] || return 0
-		set -- $3 # "verified D data, Z zero, E EIO blocks, U untouched; B bad"
+		# shellcheck disable=SC2086 # split "verified D data, Z zero, E EIO blocks, U untouched; B bad"
+		set -- $3
 		[ "$(stat_of "$out" 'Blocks without flag')" = "$2" ] ||
 			fail "pmempool info: data blocks differ from the read-back ($2)"
 		[ "$(stat_of "$out" 'Error blocks')" = "$6" ] ||
