@@ -299,8 +299,14 @@ int btt_load_arenas(struct btt *b, const struct btt_info *infos, unsigned narena
 	}
 
 	b->arenas = arenas;
-	b->narena = narena;
-	b->nlba = nlba;
+	/*
+	 * Readers look at nlba and narena without the layout lock; a layout written now has
+	 * the geometry they were computed from at open, so they only change at open time.
+	 */
+	if (b->narena != narena)
+		b->narena = narena;
+	if (b->nlba != nlba)
+		b->nlba = nlba;
 	atomic_store_explicit(&b->laid_out, true, memory_order_release);
 	return 0;
 

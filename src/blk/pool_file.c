@@ -43,23 +43,71 @@ static void set_pmem2_error(int ret, const char *what)
 	errmsg_set(err, "%s: %s", what, pmem2_errormsg());
 }
 
-/* PMEM_IS_PMEM_FORCE: map by hand, let libpmem2 treat it with the forced granularity */
-static int map_forced(struct pool_file *pf, size_t len)
+/* PMEM_IS_PMEM_FORCE=1: map by hand, let libpmem2 treat it as cache-line persistent */
+static int map_forced_pmem(struct pool_file *pf, size_t len)
 {
 	void *addr = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, pf->fd, 0);
 	if (addr == MAP_FAILED) {
 		errmsg_set_errno(errno, "mmap");
 		return -1;
 	}
-	enum pmem2_granularity g =
-		Forced_pmem == 1 ? PMEM2_GRANULARITY_CACHE_LINE : PMEM2_GRANULARITY_PAGE;
-	int ret = pmem2_map_from_existing(&pf->map, pf->src, addr, len, g);
+	int ret =
+		pmem2_map_from_existing(&pf->map, pf->src, addr, len, PMEM2_GRANULARITY_CACHE_LINE);
 	if (ret != 0) {
 		set_pmem2_error(ret, "pmem2_map_from_existing");
 		munmap(addr, len);
 		return -1;
 	}
 	pf->own_mapping = addr;
+	return 0;
+}
+
+/* PMEM_IS_PMEM_FORCE=0: every persist is an msync() of the pages concerned. */
+static void msync_flush(const void *ptr, size_t len)
+{
+	uintptr_t start = (uintptr_t)ptr & ~(uintptr_t)4095;
+	uintptr_t end = ((uintptr_t)ptr + len + 4095) & ~(uintptr_t)4095;
+	while (msync((void *)start, end - start, MS_SYNC) != 0 && errno == EINTR)
+		;
+}
+
+static void msync_drain(void)
+{
+}
+
+static void *msync_memmove(void *dst, const void *src, size_t len, unsigned flags)
+{
+	(void)flags;
+	memmove(dst, src, len);
+	msync_flush(dst, len);
+	return dst;
+}
+
+static void *msync_memset(void *dst, int c, size_t len, unsigned flags)
+{
+	(void)flags;
+	memset(dst, c, len);
+	msync_flush(dst, len);
+	return dst;
+}
+
+static int map_forced_nonpmem(struct pool_file *pf, size_t len)
+{
+	void *addr = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, pf->fd, 0);
+	if (addr == MAP_FAILED) {
+		errmsg_set_errno(errno, "mmap");
+		return -1;
+	}
+	pf->own_mapping = addr;
+	pf->granularity = PMEM2_GRANULARITY_PAGE;
+	pf->ops.base = addr;
+	pf->ops.size = len;
+	pf->ops.persist = msync_flush;
+	pf->ops.flush = msync_flush;
+	pf->ops.drain = msync_drain;
+	pf->ops.memcpy = msync_memmove;
+	pf->ops.memmove = msync_memmove;
+	pf->ops.memset = msync_memset;
 	return 0;
 }
 
@@ -147,13 +195,20 @@ int pool_file_map(struct pool_file *pf, size_t len, bool is_private)
 		return 0;
 	}
 
+	if (Forced_pmem == 0) {
+		if (map_forced_nonpmem(pf, len) != 0)
+			return -1;
+		pf->base = pf->ops.base;
+		return 0;
+	}
+
 	int ret = pmem2_source_from_fd(&pf->src, pf->fd);
 	if (ret != 0) {
 		set_pmem2_error(ret, "pmem2_source_from_fd");
 		return -1;
 	}
-	if (Forced_pmem >= 0)
-		ret = map_forced(pf, len);
+	if (Forced_pmem == 1)
+		ret = map_forced_pmem(pf, len);
 	else
 		ret = map_pmem2(pf, len);
 	if (ret != 0) {
