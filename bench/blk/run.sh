@@ -15,8 +15,8 @@
 # BENCH_QD (async futures in flight per thread, default 4), BENCH_MOVER=sync (the async column
 # on miniasync's synchronous mover instead of the thread pool: the futures' own overhead),
 # BENCH_ASYNC_WAIT=runtime (batches waited with runtime_wait_multiple instead of polling).
-set -eu
 # shellcheck disable=SC2154 # status, tag, ops, rate, cpurate are read through eval
+set -eu
 root=$(cd "$(dirname "$0")/../.." && pwd)
 build=${1:-$root/build}
 seconds=${BENCH_SECONDS:-1}
