@@ -23,8 +23,9 @@
  *
  * Environment: CRASHX_K (random images per crash point, default 4), CRASHX_SEED,
  * CRASHX_STRIDE (check every n-th crash point, default 1), CRASHX_MAX_IMAGES (budget per
- * workload, default 3000), CRASHX_FAULT (fault spec), CRASHX_VERBOSE, CRASHX_KEEP (keep the
- * image directory).
+ * workload, default 3000), CRASHX_NESTED (explore the recovery of the images of every n-th
+ * crash point, default 4, 0 = never), CRASHX_FAULT (fault spec), CRASHX_VERBOSE, CRASHX_KEEP
+ * (keep the image directory).
  */
 
 #ifndef PMEMKIT_CRASHX_H
@@ -59,13 +60,21 @@ struct crashx_workload {
 	int (*check)(const char *image, const struct crashx_log *log);
 	/* Default for CRASHX_STRIDE (0 = 1). */
 	unsigned stride;
+	/*
+	 * Optional: opens the file at 'image' and closes it again, running the library's
+	 * recovery (e.g. also write-opening every region). When set, the recovery of some crash
+	 * images is itself explored ("nested"): crash images taken at every persistence action
+	 * of the recovery must pass 'check' with the same log.
+	 */
+	int (*recover)(const char *image);
 };
 
 /*
  * The main function of a driver program:
  *   <prog> list
  *   <prog> run <workload> [--fault <spec>] [--expect-violation] [--stride n] [--k n]
- *   <prog> check <workload> <image> <log file> <log length>      (used by the explorer)
+ *   <prog> check <workload> <image> <log file> <log length> [--nested <stats file>]
+ *                                                                   (used by the explorer)
  * "run" exits 0 when the workload found no violation (with --expect-violation: when it
  * found at least one and the fault fired).
  */

@@ -51,6 +51,9 @@ static struct {
 	int keep;
 	int expect_violation;
 	uint64_t rng;
+	unsigned nested_every; /* explore recovery at every n-th crash point (0: never) */
+	int in_nested;	       /* this process explores a recovery */
+	char nested_stats[600];
 
 	struct cand *cand;
 	size_t ncand, cand_cap;
@@ -59,6 +62,7 @@ static struct {
 
 	unsigned long events, points, dup_points, skipped_points, images, violations,
 		saved_violations, budget_hits;
+	unsigned long nested_runs, nested_points, nested_images, nested_violations;
 	size_t max_cand;
 } X;
 
@@ -249,11 +253,13 @@ static void print_file(const char *path, int max_lines)
 }
 
 /* Runs the checker on the current image; returns 1 on a violation. */
-static int check_image(const char *what, const char *kind)
+static int check_image(const char *what, const char *kind, int nested)
 {
 	char len[32];
 	snprintf(len, sizeof(len), "%zu", X.log_len);
-	char *argv[] = {X.self, "check", (char *)X.w->name, X.image, X.logpath, len, NULL};
+	char *argv[] = {X.self,	   "check", (char *)X.w->name,		X.image,
+			X.logpath, len,	    nested ? "--nested" : NULL, X.nested_stats,
+			NULL};
 	posix_spawn_file_actions_t fa;
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_addopen(&fa, 1, X.outpath, O_WRONLY | O_CREAT | O_TRUNC, 0600);
@@ -278,15 +284,17 @@ static int check_image(const char *what, const char *kind)
 	X.violations++;
 	if (X.violations <= 5 || X.verbose) {
 		fprintf(stderr,
-			"crashx: %s: VIOLATION at crash point %lu (event %" PRIu64
-			", before %s), image '%s', %zu words in flight, last mark '%s': checker %s "
+			"crashx: %s: VIOLATION at %scrash point %lu (event %" PRIu64
+			", before %s), image '%s'%s, %zu words in flight, last mark '%s': checker "
+			"%s "
 			"%d\n",
-			X.w->name, X.points, (uint64_t)X.events, what, kind, X.ncand, X.last_mark,
+			X.w->name, X.in_nested ? "recovery " : "", X.points, (uint64_t)X.events,
+			what, kind, nested ? " (its recovery explored)" : "", X.ncand, X.last_mark,
 			WIFEXITED(status) ? "exit" : "signal",
 			WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
 		print_file(X.outpath, 30);
 	}
-	if (!X.expect_violation && X.saved_violations < 3) {
+	if (!X.expect_violation && !X.in_nested && X.saved_violations < 3) {
 		char img[700], log[700];
 		snprintf(img, sizeof(img), "%s/violation-%lu.img", X.dir, X.saved_violations);
 		snprintf(log, sizeof(log), "%s/violation-%lu.log", X.dir, X.saved_violations);
@@ -305,6 +313,10 @@ static int check_image(const char *what, const char *kind)
 void cx_crash_point(const char *what)
 {
 	X.events++;
+	if (X.expect_violation && X.violations > 0) {
+		X.skipped_points++;
+		return;
+	}
 	if (X.stride > 1 && X.events % X.stride != 0) {
 		X.skipped_points++;
 		return;
@@ -328,14 +340,16 @@ void cx_crash_point(const char *what)
 	if (sel == NULL)
 		abort();
 	write_image(sel);
-	check_image(what, "durable");
+	check_image(what, "durable", 0);
 	if (X.ncand == 0) {
 		free(sel);
 		return;
 	}
 	memset(sel, 1, X.ncand);
 	write_image(sel);
-	check_image(what, "all");
+	int nested =
+		X.nested_every && X.w->recover && !X.in_nested && X.points % X.nested_every == 0;
+	check_image(what, "all", nested);
 	for (unsigned k = 0; X.ncand > 1 && k < X.k; k++) {
 		int by_line = k % 2 == 1;
 		size_t chosen = 0;
@@ -362,7 +376,7 @@ void cx_crash_point(const char *what)
 		if (chosen == 0 || chosen == X.ncand)
 			continue; /* same as an image already checked */
 		write_image(sel);
-		check_image(what, by_line ? "random-lines" : "random-words");
+		check_image(what, by_line ? "random-lines" : "random-words", nested && k == 0);
 	}
 	free(sel);
 }
@@ -445,6 +459,95 @@ static const struct crashx_workload *find(const struct crashx_workload *w, size_
 	return NULL;
 }
 
+static void read_nested_stats(void)
+{
+	FILE *in = fopen(X.nested_stats, "r");
+	if (in == NULL)
+		return;
+	unsigned long p, i, v;
+	while (fscanf(in, "%lu %lu %lu", &p, &i, &v) == 3) {
+		X.nested_runs++;
+		X.nested_points += p;
+		X.nested_images += i;
+		X.nested_violations += v;
+	}
+	fclose(in);
+}
+
+static int copy_file(const char *from, const char *to)
+{
+	size_t size;
+	char *buf = crashx_read_file(from, &size);
+	if (buf == NULL)
+		return -1;
+	int fd = open(to, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	int ret = fd >= 0 && write(fd, buf, size) == (ssize_t)size ? 0 : -1;
+	if (fd >= 0)
+		close(fd);
+	free(buf);
+	return ret;
+}
+
+/*
+ * Explores the recovery of one crash image: the recovery runs on a copy under the explorer,
+ * and every crash image of it is checked against the same log (in fresh processes). The
+ * image itself is left untouched, so that a violation can be reproduced from it.
+ */
+static int nested_check(const struct crashx_workload *w, const char *image, const char *log,
+			size_t log_len, const char *stats)
+{
+	X.w = w;
+	X.in_nested = 1;
+	X.k = (unsigned)env_ulong("CRASHX_K", 4);
+	X.stride = 1;
+	X.max_images = 1000;
+	X.rng = env_ulong("CRASHX_SEED", 1) ^ ((uint64_t)getpid() << 20);
+	X.log_fd = -1;
+	X.log_len = log_len;
+	snprintf(X.logpath, sizeof(X.logpath), "%s", log);
+	snprintf(X.last_mark, sizeof(X.last_mark), "(recovery)");
+	ssize_t sl = readlink("/proc/self/exe", X.self, sizeof(X.self) - 1);
+	if (sl <= 0)
+		return 2;
+	X.self[sl] = '\0';
+	snprintf(X.dir, sizeof(X.dir), "%s.nested-%d", image, (int)getpid());
+	if (mkdir(X.dir, 0700) != 0)
+		return 2;
+	snprintf(X.pool, sizeof(X.pool), "%s/base", X.dir);
+	snprintf(X.image, sizeof(X.image), "%s/image", X.dir);
+	snprintf(X.outpath, sizeof(X.outpath), "%s/check.out", X.dir);
+	if (copy_file(image, X.pool) != 0)
+		return 2;
+	/* the fault of the nested runs (CRASHX_NESTED_FAULT), for the explorer's own tests */
+	if (cx_parse_fault(getenv("CRASHX_NESTED_FAULT")) != 0)
+		return 2;
+
+	pthread_mutex_lock(&cx_lock);
+	cx_active = 1;
+	pthread_mutex_unlock(&cx_lock);
+	int rc = w->recover(X.pool);
+	pthread_mutex_lock(&cx_lock);
+	if (cx_file.in_use)
+		cx_crash_point("end of recovery");
+	cx_active = 0;
+	pthread_mutex_unlock(&cx_lock);
+
+	FILE *out = fopen(stats, "a");
+	if (out != NULL) {
+		fprintf(out, "%lu %lu %lu\n", X.points, X.images, X.violations);
+		fclose(out);
+	}
+	char cmd[700];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", X.dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "crashx: cannot remove %s\n", X.dir);
+	if (rc != 0) {
+		fprintf(stderr, "recovery of the image failed (%d)\n", rc);
+		return 1;
+	}
+	return X.violations != 0;
+}
+
 static int run(const struct crashx_workload *w, int argc, char *argv[])
 {
 	const char *fault = getenv("CRASHX_FAULT");
@@ -469,6 +572,8 @@ static int run(const struct crashx_workload *w, int argc, char *argv[])
 	}
 	if (cx_parse_fault(fault) != 0)
 		return 2;
+	/* a run that must find a violation stops at the first; it needs no nested runs */
+	X.nested_every = (unsigned)env_ulong("CRASHX_NESTED", X.expect_violation ? 0 : 4);
 	ssize_t sl = readlink("/proc/self/exe", X.self, sizeof(X.self) - 1);
 	if (sl <= 0)
 		return 2;
@@ -482,6 +587,7 @@ static int run(const struct crashx_workload *w, int argc, char *argv[])
 	snprintf(X.image, sizeof(X.image), "%s/image", X.dir);
 	snprintf(X.logpath, sizeof(X.logpath), "%s/log", X.dir);
 	snprintf(X.outpath, sizeof(X.outpath), "%s/check.out", X.dir);
+	snprintf(X.nested_stats, sizeof(X.nested_stats), "%s/nested.stats", X.dir);
 	X.log_fd = open(X.logpath, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, 0600);
 	if (X.log_fd < 0)
 		return 2;
@@ -499,10 +605,18 @@ static int run(const struct crashx_workload *w, int argc, char *argv[])
 	double t = now() - t0;
 
 	printf("crashx: workload %s: %lu persistence events, %lu crash points checked "
-	       "(%lu duplicate, %lu skipped by stride %u, %lu over budget), %lu images, "
+	       "(%lu duplicate, %lu skipped (stride %u or after the violation sought), %lu over "
+	       "budget), "
+	       "%lu images, "
 	       "max %zu words in flight, %lu violations, %.1f s\n",
 	       w->name, X.events, X.points, X.dup_points, X.skipped_points, X.stride, X.budget_hits,
 	       X.images, X.max_cand, X.violations, t);
+	read_nested_stats();
+	if (X.nested_runs)
+		printf("crashx: workload %s: recovery explored from %lu crash images: %lu crash "
+		       "points, %lu images, %lu violations\n",
+		       w->name, X.nested_runs, X.nested_points, X.nested_images,
+		       X.nested_violations);
 	if (cx_fault.kind != CX_FAULT_NONE)
 		printf("crashx: fault %s:%s:%lu%s%.0u %s (event %" PRIu64 ")\n",
 		       cx_fault.kind == CX_FAULT_DROP ? "drop" : "delay", cx_fault.prefix,
@@ -550,14 +664,19 @@ int crashx_main(int argc, char *argv[], const struct crashx_workload *workloads,
 		const struct crashx_workload *w = find(workloads, nworkloads, argv[2]);
 		return w ? run(w, argc - 3, argv + 3) : 2;
 	}
-	if (argc == 6 && strcmp(argv[1], "check") == 0) {
+	if ((argc == 6 || (argc == 8 && strcmp(argv[6], "--nested") == 0)) &&
+	    strcmp(argv[1], "check") == 0) {
 		const struct crashx_workload *w = find(workloads, nworkloads, argv[2]);
 		if (w == NULL)
 			return 2;
 		/* a recovery that hangs is a violation too */
-		alarm(120);
+		alarm(argc == 8 ? 600 : 120);
+		size_t log_len = strtoull(argv[5], NULL, 0);
+		if (argc == 8 && w->recover != NULL &&
+		    nested_check(w, argv[3], argv[4], log_len, argv[7]) != 0)
+			return 1;
 		struct crashx_log log;
-		if (read_log(argv[4], strtoull(argv[5], NULL, 0), &log) != 0)
+		if (read_log(argv[4], log_len, &log) != 0)
 			return 2;
 		return w->check(argv[3], &log) == 0 ? 0 : 1;
 	}

@@ -548,6 +548,8 @@ int cx_parse_fault(const char *spec)
 	} else {
 		goto bad;
 	}
+	/* "*": counting starts at once, not at a mark */
+	ft->armed = strcmp(ft->prefix, "*") == 0;
 	return 0;
 bad:
 	fprintf(stderr,

@@ -694,14 +694,44 @@ static int check4096(const char *image, const struct crashx_log *log)
 	return check_with(image, log, 4096);
 }
 
+/* Recovery as a user's first steps run it: open, write-open every region, close. */
+static int recover_with(const char *image, size_t bs)
+{
+	struct pmem2_map *map;
+	struct pmemstream *s;
+	if (open_image(image, bs, &map, &s) != 0)
+		return -1;
+	struct pmemstream_region_iterator *rit;
+	if (pmemstream_region_iterator_new(&rit, s) == 0) {
+		for (pmemstream_region_iterator_seek_first(rit);
+		     pmemstream_region_iterator_is_valid(rit) == 0;
+		     pmemstream_region_iterator_next(rit))
+			(void)pmemstream_region_usable_size(s, pmemstream_region_iterator_get(rit));
+		pmemstream_region_iterator_delete(&rit);
+	}
+	pmemstream_delete(&s);
+	crashx_unmap_file(map);
+	return 0;
+}
+
+static int recover64(const char *image)
+{
+	return recover_with(image, 64);
+}
+
+static int recover4096(const char *image)
+{
+	return recover_with(image, 4096);
+}
+
 static const struct crashx_workload workloads[] = {
-	{"regions", run_regions, check64, 0},
-	{"appends", run_appends, check64, 0},
-	{"blocks", run_blocks, check4096, 0},
-	{"async-sync", run_async_sync, check64, 0},
-	{"async-threads", run_async_threads, check64, 0},
-	{"threads", run_threads, check64, 0},
-	{"concurrent", run_concurrent, check64, 0},
+	{"regions", run_regions, check64, 0, recover64},
+	{"appends", run_appends, check64, 0, recover64},
+	{"blocks", run_blocks, check4096, 0, recover4096},
+	{"async-sync", run_async_sync, check64, 0, recover64},
+	{"async-threads", run_async_threads, check64, 0, recover64},
+	{"threads", run_threads, check64, 0, recover64},
+	{"concurrent", run_concurrent, check64, 0, recover64},
 };
 
 int main(int argc, char *argv[])
