@@ -19,21 +19,39 @@ struct pmemstream_region_runtime *region_lookup(struct pmemstream *s, uint64_t o
 	return rt;
 }
 
+/*
+ * The handle users get is the runtime's address (64-byte aligned) with the low bits of the
+ * region's generation in its unused low bits: a handle kept across region_free and a
+ * reallocation of the same region is then recognised as stale, although the runtime object
+ * itself is reused. Users never dereference the handle.
+ */
+#define HANDLE_TAG_MASK ((uintptr_t)CACHELINE_SIZE - 1)
+
+static struct pmemstream_region_runtime *handle_of(struct pmemstream_region_runtime *rt)
+{
+	uintptr_t gen = __atomic_load_n(&rt->generation, __ATOMIC_ACQUIRE);
+	return (struct pmemstream_region_runtime *)((uintptr_t)rt | (gen & HANDLE_TAG_MASK));
+}
+
 struct pmemstream_region_runtime *region_get(struct pmemstream *s, struct pmemstream_region r,
 					     struct pmemstream_region_runtime *given)
 {
 	if (given != NULL) {
-		if (given->stream != s || given->offset != r.offset) {
+		uintptr_t tag = (uintptr_t)given & HANDLE_TAG_MASK;
+		struct pmemstream_region_runtime *rt =
+			(struct pmemstream_region_runtime *)((uintptr_t)given & ~HANDLE_TAG_MASK);
+		if (rt->stream != s || rt->offset != r.offset) {
 			errmsg_set(EINVAL, "region runtime does not belong to region %#" PRIx64,
 				   r.offset);
 			return NULL;
 		}
-		if (!__atomic_load_n(&given->allocated, __ATOMIC_ACQUIRE)) {
+		if (!__atomic_load_n(&rt->allocated, __ATOMIC_ACQUIRE) ||
+		    (__atomic_load_n(&rt->generation, __ATOMIC_ACQUIRE) & HANDLE_TAG_MASK) != tag) {
 			errmsg_set(EINVAL, "region runtime is stale: region %#" PRIx64 " was freed",
 				   r.offset);
 			return NULL;
 		}
-		return given;
+		return rt;
 	}
 	struct pmemstream_region_runtime *rt = region_lookup(s, r.offset);
 	if (rt == NULL)
@@ -163,6 +181,6 @@ int pmemstream_region_runtime_initialize(struct pmemstream *stream, struct pmems
 	struct pmemstream_region_runtime *rt = region_get(stream, region, NULL);
 	if (rt == NULL || region_open_for_write(rt) != 0)
 		return -1;
-	*runtime = rt;
+	*runtime = handle_of(rt);
 	return 0;
 }

@@ -397,6 +397,15 @@ static void test_free(struct pmemstream *s, struct pmemstream_region r)
 	struct pmemstream_region_runtime *rt2 = (void *)(uintptr_t)SENTINEL;
 	UT_ASSERT_ERR(pmemstream_region_runtime_initialize(s, r, &rt2), -1, EINVAL);
 	UT_ASSERTeq((uintptr_t)rt2, SENTINEL);
+
+	/* reallocated at the same offset (LIFO): the old runtime stays stale */
+	struct pmemstream_region same;
+	UT_ASSERTeq(pmemstream_region_allocate(s, 4096 - 64, &same), 0);
+	UT_ASSERTeq(same.offset, r.offset);
+	UT_ASSERT_ERR(pmemstream_append(s, same, rt, &v, 8, NULL), -1, EINVAL);
+	UT_ASSERTeq(pmemstream_region_runtime_initialize(s, same, &rt2), 0);
+	UT_ASSERT(rt2 != rt);
+	UT_ASSERTeq(pmemstream_append(s, same, rt2, &v, 8, NULL), 0);
 }
 
 static void test_fill_stream(struct pmemstream *s)
