@@ -4,9 +4,10 @@
  * short per-region critical section (so that position order equals timestamp order), copy
  * outside of it, publish the entry header and the operation, then commit in timestamp order.
  *
- * Synchronous calls make their own entry durable (one flush batch and one fence) and then
- * need the watermark to cover it (a second fence, shared with concurrent appenders).
- * Asynchronous calls leave flushing to the committer, which fences once per batch.
+ * Small entries (synchronous or not) are flushed by the committer, one fence per commit
+ * round for all of them (commit.c). Large synchronous payloads are streamed with
+ * non-temporal stores, which only a fence of the writing thread orders, so their writer
+ * makes them durable itself before publishing; the watermark then comes with the next round.
  */
 
 #include <errno.h>
