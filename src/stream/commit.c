@@ -89,34 +89,45 @@ static int commit_round(struct pmemstream *s)
 	int flushed = 0;
 	struct op_slot *slot;
 
+	/* durable: everything up to here was made durable by an earlier fence */
+	uint64_t durable = start;
+
 	__atomic_store_n(&s->commit_waits_silently, 0, __ATOMIC_RELAXED);
-	while (slot_published(s, c + 1, &slot) && complete_slot(s, slot, &flushed)) {
+	while (slot_published(s, c + 1, &slot)) {
+		int made_durable_by_owner = slot->kind == OP_DURABLE;
+		if (!complete_slot(s, slot, &flushed))
+			break;
 		c++;
+		if (made_durable_by_owner && durable == c - 1)
+			durable = c;
 		if ((c + 1) % OP_SEGMENT_SLOTS == 0)
 			op_table_retire(&s->ops_table, c / OP_SEGMENT_SLOTS);
 	}
 
 	/* only what an earlier fence made durable may be covered by this one */
 	uint64_t *w = &s->header->persisted_timestamp;
-	int raise_w = start > *w;
+	int raise_w = durable > *w;
 	if (raise_w) {
-		pm_store(w, start);
+		pm_store(w, durable);
 		s->ops.flush(w, sizeof(*w));
 	}
 	if (flushed || raise_w)
 		s->ops.drain();
 
-	if (raise_w)
-		__atomic_store_n(&s->persisted, start, __ATOMIC_RELEASE);
-	if (c != start) {
-		/* sequentially consistent: orders the store before the look at the waiters */
+	/* C first: the persisted timestamp never exceeds the committed one */
+	if (c != start)
 		__atomic_store_n(&s->committed, c, __ATOMIC_SEQ_CST);
-		/*
-		 * An operation published after the walk passed it is not lost: a synchronous
-		 * publisher commits it itself, an asynchronous one wakes the waiters.
-		 */
-		waiters_wake_fenced(&s->waiters, c);
-	}
+	if (raise_w)
+		__atomic_store_n(&s->persisted, durable, __ATOMIC_RELEASE);
+	/*
+	 * Waiters of both kinds up to C may now complete or do the next round themselves. An
+	 * operation published after the walk passed it is not lost: a synchronous publisher
+	 * commits it itself, an asynchronous one wakes the waiters.
+	 */
+	if (c != start)
+		waiters_wake_fenced(&s->waiters, c); /* the seq_cst store above was the fence */
+	else if (raise_w)
+		waiters_wake(&s->waiters, c);
 	return c != start || raise_w;
 }
 
