@@ -648,7 +648,11 @@ static void locking(void)
 	if (pid == 0) {
 		errno = 0;
 		PMEMblkpool *child = pmemblk_open(Path, 4096);
-		_exit(child == NULL && errno == EWOULDBLOCK ? 0 : 1);
+		int ok = child == NULL && errno == EWOULDBLOCK;
+		/* the lock belongs to the parent's open file: closing the inherited copy keeps it
+		 */
+		pmemblk_close(pbp);
+		_exit(ok ? 0 : 1);
 	}
 	int status;
 	UT_ASSERTeq(waitpid(pid, &status, 0), pid);

@@ -351,8 +351,10 @@ int main(void)
 	bt_path(Path, sizeof(Path), "rw");
 	bt_no_fallocate();
 	pmdk_scripts();
-	huge_unformatted();
-	multi_arena();
+	if (bt_huge_pools_possible()) {
+		huge_unformatted();
+		multi_arena();
+	}
 	info_repair();
 	info_sanity();
 	return 0;

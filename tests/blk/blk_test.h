@@ -17,6 +17,19 @@
 
 #include "ut.h"
 
+#if __has_include(<valgrind/valgrind.h>)
+#include <valgrind/valgrind.h>
+#define BT_UNDER_VALGRIND() (RUNNING_ON_VALGRIND != 0)
+#else
+#define BT_UNDER_VALGRIND() 0
+#endif
+
+/* Pools of hundreds of GiB need more address space than valgrind can give. */
+static inline bool bt_huge_pools_possible(void)
+{
+	return !BT_UNDER_VALGRIND();
+}
+
 #define KiB (1024ULL)
 #define MiB (1024ULL * KiB)
 #define GiB (1024ULL * MiB)
