@@ -94,7 +94,9 @@ static enum future_state btt_write_task(struct future_context *ctx,
 			if (d->copy_started == COPY_CACHED)
 				to_flush = dst;
 		}
-		btt_commit(b, a, d->lane, d->premap_lba, d->free_entry, to_flush, b->bsize);
+		if (btt_commit(b, a, d->lane, d->premap_lba, d->free_entry, to_flush, b->bsize) !=
+		    0)
+			return btt_write_fail(out);
 		out->return_value = 0;
 		return FUTURE_STATE_COMPLETE;
 	}

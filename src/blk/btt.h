@@ -126,10 +126,11 @@ bool btt_block_in_use(const struct btt *b, const struct btt_arena *a, uint32_t f
 /*
  * Switches pre-map LBA premap_lba to free_entry, whose data has been copied (not yet
  * drained): the durable flog update and the map store. The data becomes durable in
- * the same drain as the first flog half.
+ * the same drain as the first flog half. -1/EIO (nothing changed) if the block's current
+ * map entry is damaged.
  */
-void btt_commit(struct btt *b, struct btt_arena *a, unsigned lane, uint32_t premap_lba,
-		uint32_t free_entry, const void *data, size_t data_len);
+int btt_commit(struct btt *b, struct btt_arena *a, unsigned lane, uint32_t premap_lba,
+	       uint32_t free_entry, const void *data, size_t data_len);
 
 /*
  * One attempt of the read protocol: publishes the map entry in the lane's RTT slot and

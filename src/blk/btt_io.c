@@ -74,8 +74,18 @@ static pthread_mutex_t *map_lock_of(struct btt_arena *a, uint32_t premap_lba)
 	return &a->map_locks[line % a->nfree].mutex;
 }
 
-void btt_commit(struct btt *b, struct btt_arena *a, unsigned lane, uint32_t premap_lba,
-		uint32_t free_entry, const void *data, size_t data_len)
+/* A map entry naming a block the arena does not have: damaged media, never used. */
+static int entry_out_of_range(const struct btt_arena *a, uint32_t entry, uint32_t premap_lba)
+{
+	if (likely((entry & BTT_MAP_ENTRY_LBA_MASK) < a->internal_nlba))
+		return 0;
+	errmsg_set(EIO, "EIO due to map entry 0x%x of block %u beyond the arena", entry,
+		   premap_lba);
+	return 1;
+}
+
+int btt_commit(struct btt *b, struct btt_arena *a, unsigned lane, uint32_t premap_lba,
+	       uint32_t free_entry, const void *data, size_t data_len)
 {
 	const struct pmem_ops *ops = &b->file->ops;
 	struct btt_flog_rt *rt = &a->flogs[lane];
@@ -89,6 +99,11 @@ void btt_commit(struct btt *b, struct btt_arena *a, unsigned lane, uint32_t prem
 	uint32_t old_entry = __atomic_load_n(map_entry, __ATOMIC_RELAXED);
 	if (map_entry_is_initial(old_entry))
 		old_entry = premap_lba | BTT_MAP_ENTRY_NORMAL;
+	/* it would become this lane's free block: refuse rather than write outside the arena */
+	if (unlikely(entry_out_of_range(a, old_entry, premap_lba))) {
+		pthread_mutex_unlock(lock);
+		return -1;
+	}
 
 	struct btt_flog *flog = rt->slot[rt->next];
 	u64_alias *first_half = (u64_alias *)(void *)&flog->lba;
@@ -123,6 +138,7 @@ void btt_commit(struct btt *b, struct btt_arena *a, unsigned lane, uint32_t prem
 	rt->cur.new_map = free_entry;
 	rt->cur.seq = seq;
 	rt->next = 1 - rt->next;
+	return 0;
 }
 
 int btt_write(struct btt *b, unsigned lane, uint64_t lba, const void *buf)
@@ -147,8 +163,7 @@ int btt_write(struct btt *b, unsigned lane, uint64_t lba, const void *buf)
 	}
 
 	b->file->ops.memcpy(btt_block_address(a, free_entry), buf, b->bsize, PMEM2_F_MEM_NODRAIN);
-	btt_commit(b, a, lane, premap_lba, free_entry, NULL, 0);
-	return 0;
+	return btt_commit(b, a, lane, premap_lba, free_entry, NULL, 0);
 }
 
 uint32_t btt_read_begin(struct btt_arena *a, unsigned lane, uint32_t premap_lba, bool *zero,
@@ -159,6 +174,13 @@ uint32_t btt_read_begin(struct btt_arena *a, unsigned lane, uint32_t premap_lba,
 	bool published = false;
 
 	for (;;) {
+		if (unlikely(!map_entry_is_zero_or_initial(entry) &&
+			     entry_out_of_range(a, entry, premap_lba))) {
+			if (published)
+				btt_read_end(a, lane);
+			*err = -1;
+			return 0;
+		}
 		if (map_entry_is_error(entry)) {
 			if (published)
 				btt_read_end(a, lane);

@@ -198,6 +198,13 @@ static int recover_flog_pair(struct btt *b, struct btt_arena *a, uint32_t i, str
 		return -1;
 	}
 
+	if ((rt->cur.old_map & BTT_MAP_ENTRY_LBA_MASK) >= a->internal_nlba ||
+	    (rt->cur.new_map & BTT_MAP_ENTRY_LBA_MASK) >= a->internal_nlba) {
+		/* a free block outside the arena: writes would go astray, refuse them */
+		atomic_fetch_or(&a->flags, BTTINFO_FLAG_ERROR);
+		return 0;
+	}
+
 	if (rt->cur.old_map == rt->cur.new_map) {
 		/*
 		 * The initial pair. A torn first half of an interrupted first write may sit in

@@ -340,6 +340,29 @@ static void info_sanity(void)
 		bt_pwrite(Path, good, sizeof(good), a.backup);
 	}
 
+	/* a map entry naming a block beyond the arena: EIO, never an access outside it */
+	bt_write_u32(Path, a.map + 4 * 7, 0xC0000000 | (a.internal_nlba + 5));
+	pbp = pmemblk_open(Path, 512);
+	UT_ASSERT(pbp != NULL);
+	unsigned char buf[512];
+	UT_ASSERT_ERR(pmemblk_read(pbp, buf, 7), -1, EIO);
+	UT_ASSERT_ERR(pmemblk_write(pbp, buf, 7), -1, EIO);
+	UT_ASSERTeq(bt_read_value(pbp, 1), 1);
+	bt_write_value(pbp, 2, 2); /* other blocks still work */
+	pmemblk_close(pbp);
+	UT_ASSERT_ERR(pmemblk_check(Path, 512), -1, EINVAL);
+	bt_write_u32(Path, a.map + 4 * 7, 0);
+
+	/* a free block beyond the arena in the flog: the arena refuses writes */
+	bt_write_u32(Path, a.flog + 200 * 64 + 4, 0x80000000 | (a.internal_nlba + 1));
+	bt_write_u32(Path, a.flog + 200 * 64 + 8, 0x80000000 | (a.internal_nlba + 1));
+	pbp = pmemblk_open(Path, 512);
+	UT_ASSERT(pbp != NULL);
+	UT_ASSERT_ERR(pmemblk_write(pbp, buf, 2), -1, EIO);
+	UT_ASSERTeq(bt_read_value(pbp, 2), 2);
+	pmemblk_close(pbp);
+	UT_ASSERTeq(pmemblk_check(Path, 512), 0);
+
 	/* a flog lba out of range */
 	bt_write_u32(Path, a.flog + 200 * 64, 0x7FFFFFFF); /* pair 200: still initial, current */
 	UT_ASSERT_ERR(pmemblk_open(Path, 512), NULL, EINVAL);
