@@ -10,8 +10,9 @@
 #include <unistd.h>
 
 #include "common/errmsg.h"
+#include "common/util.h"
 
-/* -1: libpmem2 decides; 0/1: PMEM_IS_PMEM_FORCE as libpmem honours it */
+/* -1: libpmem2 decides; 0/1: PMEM_IS_PMEM_FORCE as libpmem honours it (1: x86-64 only) */
 static int Forced_pmem = -1;
 
 __attribute__((constructor)) static void pool_file_read_environment(void)
@@ -43,24 +44,95 @@ static void set_pmem2_error(int ret, const char *what)
 	errmsg_set(err, "%s: %s", what, pmem2_errormsg());
 }
 
-/* PMEM_IS_PMEM_FORCE=1: map by hand, let libpmem2 treat it as cache-line persistent */
+#if defined(__x86_64__)
+#include <cpuid.h>
+#include <immintrin.h>
+
+/*
+ * PMEM_IS_PMEM_FORCE=1 (x86-64): cache-line flushes and a store fence, as libpmem does,
+ * with the best flush instruction the CPU has.
+ */
+__attribute__((target("clwb"))) static void flush_clwb(const void *ptr, size_t len)
+{
+	uintptr_t line = (uintptr_t)ptr & ~(uintptr_t)(CACHELINE_SIZE - 1);
+	for (; line < (uintptr_t)ptr + len; line += CACHELINE_SIZE)
+		_mm_clwb((void *)line);
+}
+
+__attribute__((target("clflushopt"))) static void flush_clflushopt(const void *ptr, size_t len)
+{
+	uintptr_t line = (uintptr_t)ptr & ~(uintptr_t)(CACHELINE_SIZE - 1);
+	for (; line < (uintptr_t)ptr + len; line += CACHELINE_SIZE)
+		_mm_clflushopt((void *)line);
+}
+
+static void flush_clflush(const void *ptr, size_t len)
+{
+	uintptr_t line = (uintptr_t)ptr & ~(uintptr_t)(CACHELINE_SIZE - 1);
+	for (; line < (uintptr_t)ptr + len; line += CACHELINE_SIZE)
+		_mm_clflush((void *)line);
+}
+
+static pmem2_flush_fn Forced_flush;
+
+static void forced_drain(void)
+{
+	_mm_sfence();
+}
+
+static void forced_persist(const void *ptr, size_t len)
+{
+	Forced_flush(ptr, len);
+	_mm_sfence();
+}
+
+static void *forced_memmove(void *dst, const void *src, size_t len, unsigned flags)
+{
+	memmove(dst, src, len);
+	Forced_flush(dst, len);
+	if (!(flags & PMEM2_F_MEM_NODRAIN))
+		_mm_sfence();
+	return dst;
+}
+
+static void *forced_memset(void *dst, int c, size_t len, unsigned flags)
+{
+	memset(dst, c, len);
+	Forced_flush(dst, len);
+	if (!(flags & PMEM2_F_MEM_NODRAIN))
+		_mm_sfence();
+	return dst;
+}
+
 static int map_forced_pmem(struct pool_file *pf, size_t len)
 {
+	unsigned eax, ebx = 0, ecx, edx;
+	__get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx);
+	if (ebx & (1U << 24))
+		Forced_flush = flush_clwb;
+	else if (ebx & (1U << 23))
+		Forced_flush = flush_clflushopt;
+	else
+		Forced_flush = flush_clflush;
+
 	void *addr = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, pf->fd, 0);
 	if (addr == MAP_FAILED) {
 		errmsg_set_errno(errno, "mmap");
 		return -1;
 	}
-	int ret =
-		pmem2_map_from_existing(&pf->map, pf->src, addr, len, PMEM2_GRANULARITY_CACHE_LINE);
-	if (ret != 0) {
-		set_pmem2_error(ret, "pmem2_map_from_existing");
-		munmap(addr, len);
-		return -1;
-	}
 	pf->own_mapping = addr;
+	pf->granularity = PMEM2_GRANULARITY_CACHE_LINE;
+	pf->ops.base = addr;
+	pf->ops.size = len;
+	pf->ops.persist = forced_persist;
+	pf->ops.flush = Forced_flush;
+	pf->ops.drain = forced_drain;
+	pf->ops.memcpy = forced_memmove;
+	pf->ops.memmove = forced_memmove;
+	pf->ops.memset = forced_memset;
 	return 0;
 }
+#endif
 
 /* PMEM_IS_PMEM_FORCE=0: every persist is an msync() of the pages concerned. */
 static void msync_flush(const void *ptr, size_t len)
@@ -201,16 +273,21 @@ int pool_file_map(struct pool_file *pf, size_t len, bool is_private)
 		pf->base = pf->ops.base;
 		return 0;
 	}
+#if defined(__x86_64__)
+	if (Forced_pmem == 1) {
+		if (map_forced_pmem(pf, len) != 0)
+			return -1;
+		pf->base = pf->ops.base;
+		return 0;
+	}
+#endif
 
 	int ret = pmem2_source_from_fd(&pf->src, pf->fd);
 	if (ret != 0) {
 		set_pmem2_error(ret, "pmem2_source_from_fd");
 		return -1;
 	}
-	if (Forced_pmem == 1)
-		ret = map_forced_pmem(pf, len);
-	else
-		ret = map_pmem2(pf, len);
+	ret = map_pmem2(pf, len);
 	if (ret != 0) {
 		pmem2_source_delete(&pf->src);
 		return -1;
