@@ -86,10 +86,30 @@ static void forced_persist(const void *ptr, size_t len)
 	_mm_sfence();
 }
 
+/* Non-temporal stores past the caches for larger copies, as libpmem does. */
+static void copy_nontemporal(char *dst, const char *src, size_t len)
+{
+	size_t head = (16 - ((uintptr_t)dst & 15)) & 15;
+	memcpy(dst, src, head);
+	Forced_flush(dst, head);
+	size_t off = head;
+	for (; off + 16 <= len; off += 16)
+		_mm_stream_si128((__m128i *)(void *)(dst + off),
+				 _mm_loadu_si128((const __m128i *)(const void *)(src + off)));
+	memcpy(dst + off, src + off, len - off);
+	Forced_flush(dst + off, len - off);
+}
+
 static void *forced_memmove(void *dst, const void *src, size_t len, unsigned flags)
 {
-	memmove(dst, src, len);
-	Forced_flush(dst, len);
+	bool overlap =
+		(const char *)src < (char *)dst + len && (char *)dst < (const char *)src + len;
+	if (len >= 256 && !overlap) {
+		copy_nontemporal(dst, src, len);
+	} else {
+		memmove(dst, src, len);
+		Forced_flush(dst, len);
+	}
 	if (!(flags & PMEM2_F_MEM_NODRAIN))
 		_mm_sfence();
 	return dst;
