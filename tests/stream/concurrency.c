@@ -149,6 +149,9 @@ static void *reader(void *arg)
 	}
 	uint64_t seen = 0, last_ts = 0, last_seq[NTHREADS] = {0};
 	while (seen < ra->expected) {
+		/* read in this order, persisted can never be ahead of committed */
+		uint64_t p = pmemstream_persisted_timestamp(stream);
+		UT_ASSERT(p <= pmemstream_committed_timestamp(stream));
 		if (pmemstream_entry_iterator_is_valid(it) != 0) {
 			sched_yield();
 			continue;
