@@ -19,18 +19,30 @@
 
 #define CACHELINE_SIZE 64
 
+#if __has_include(<valgrind/valgrind.h>)
+#include <valgrind/valgrind.h>
+#else
+#define RUNNING_ON_VALGRIND 0
+#endif
+
+#include <sched.h>
 #if defined(__x86_64__)
 #include <emmintrin.h>
+#endif
+
+/*
+ * Valgrind runs one thread at a time: a spinning thread would hold the CPU until its time
+ * slice ends instead of letting the thread it waits for run.
+ */
 static inline void cpu_relax(void)
 {
-	_mm_pause();
-}
-#else
-#include <sched.h>
-static inline void cpu_relax(void)
-{
+#if defined(__x86_64__)
+	if (!RUNNING_ON_VALGRIND) {
+		_mm_pause();
+		return;
+	}
+#endif
 	sched_yield();
 }
-#endif
 
 #endif

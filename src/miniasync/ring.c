@@ -18,7 +18,11 @@
 
 #include "common/util.h"
 
-#define CONSUMER_SPINS 2048
+/*
+ * Under valgrind threads run one at a time, so a spinning consumer only delays the
+ * producer it waits for.
+ */
+#define CONSUMER_SPINS (RUNNING_ON_VALGRIND ? 0U : 2048U)
 
 struct ring_slot {
 	_Atomic size_t seq;
@@ -32,6 +36,7 @@ struct ring {
 	atomic_bool stopping;
 	pthread_mutex_t lock;
 	pthread_cond_t nonempty;
+	unsigned consumer_spins;
 	size_t mask;
 	struct ring_slot *slots;
 };
@@ -53,6 +58,7 @@ struct ring *ring_new(size_t size)
 		goto err_mutex;
 
 	ring->mask = size - 1;
+	ring->consumer_spins = CONSUMER_SPINS;
 	for (size_t i = 0; i < size; i++)
 		atomic_init(&ring->slots[i].seq, i);
 	atomic_init(&ring->enqueue_pos, 0);
@@ -146,26 +152,28 @@ static void *try_dequeue(struct ring *ring)
 void *ring_dequeue(struct ring *ring)
 {
 	for (;;) {
-		for (unsigned spin = 0; spin < CONSUMER_SPINS; spin++) {
+		for (unsigned spin = 0; spin < ring->consumer_spins; spin++) {
 			void *item = try_dequeue(ring);
 			if (item != NULL)
 				return item;
-			if (atomic_load_explicit(&ring->stopping, memory_order_acquire))
-				return try_dequeue(ring);
 			cpu_relax();
 		}
 
-		void *item = NULL;
 		pthread_mutex_lock(&ring->lock);
 		atomic_fetch_add_explicit(&ring->sleeping_consumers, 1, memory_order_relaxed);
 		atomic_thread_fence(memory_order_seq_cst);
-		item = try_dequeue(ring);
-		if (item == NULL && !atomic_load_explicit(&ring->stopping, memory_order_acquire))
+		void *item = try_dequeue(ring);
+		bool stopping = atomic_load_explicit(&ring->stopping, memory_order_acquire);
+		if (item == NULL && !stopping)
 			pthread_cond_wait(&ring->nonempty, &ring->lock);
 		atomic_fetch_sub_explicit(&ring->sleeping_consumers, 1, memory_order_relaxed);
 		pthread_mutex_unlock(&ring->lock);
+
 		if (item != NULL)
 			return item;
+		/* a stopped ring is drained first: only an empty one ends the consumer */
+		if (stopping)
+			return NULL;
 	}
 }
 
