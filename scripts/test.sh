@@ -1,7 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: BSD-3-Clause
 # The test command of the README: installs what is missing, builds, runs the whole suite.
-# usage: test.sh [--sanitize | --valgrind]   (default: a RelWithDebInfo build in build/)
+# usage: test.sh [--sanitize | --valgrind | --long]   (default: a RelWithDebInfo build in build/)
 set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
 "$root/scripts/deps.sh"
@@ -14,16 +14,25 @@ case "${1:-}" in
 	dir="$root/build-valgrind"
 	opts="-DCMAKE_BUILD_TYPE=Debug -DPMEMKIT_VALGRIND=ON -DPMEMKIT_BENCH=OFF"
 	;;
+--long)
+	# hour-long fuzz runs and every concurrency test at full length under helgrind
+	dir="$root/build-long"
+	opts="-DPMEMKIT_FUZZ_SECONDS=${PMEMKIT_FUZZ_SECONDS:-3600} -DPMEMKIT_THREADCHECK_LONG=ON -DPMEMKIT_BENCH=OFF -DPMEMKIT_EXAMPLES=OFF"
+	;;
 "")
 	dir="$root/build"
 	opts=""
 	;;
 *)
-	echo "usage: $0 [--sanitize | --valgrind]" >&2
+	echo "usage: $0 [--sanitize | --valgrind | --long]" >&2
 	exit 2
 	;;
 esac
 # shellcheck disable=SC2086
 "$root/scripts/build.sh" "$dir" $opts
 cd "$dir"
-ctest --output-on-failure -j "$(nproc)"
+if [ "${1:-}" = "--long" ]; then
+	ctest --output-on-failure -j "$(nproc)" -L 'fuzz|threadcheck|crash'
+else
+	ctest --output-on-failure -j "$(nproc)"
+fi
