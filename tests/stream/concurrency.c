@@ -289,16 +289,22 @@ static void run(struct scenario s_, int with_churn)
 int main(int argc, char *argv[])
 {
 	uint64_t n = argc > 1 ? strtoull(argv[1], NULL, 10) : 2000;
-	struct data_mover_threads *dmt = data_mover_threads_new(2, 256, FUTURE_NOTIFIER_WAKER);
-	UT_ASSERT(dmt != NULL);
-	threads_vdm = data_mover_threads_get_vdm(dmt);
+	setvbuf(stdout, NULL, _IOLBF, 0);
 
 	for (int shared = 1; shared >= 0; shared--) {
 		for (int m = MODE_SYNC; m <= MODE_MIXED; m++) {
+			/* worker threads only where they are used (they spin while idle) */
+			struct data_mover_threads *dmt = NULL;
+			if (m == MODE_ASYNC_THREADS_MOVER || m == MODE_MIXED) {
+				dmt = data_mover_threads_new(2, 256, FUTURE_NOTIFIER_WAKER);
+				UT_ASSERT(dmt != NULL);
+				threads_vdm = data_mover_threads_get_vdm(dmt);
+			}
 			struct scenario s = {(enum mode)m, shared, n};
 			run(s, m == MODE_MIXED);
+			if (dmt != NULL)
+				data_mover_threads_delete(dmt);
 		}
 	}
-	data_mover_threads_delete(dmt);
 	return 0;
 }
