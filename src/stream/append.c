@@ -131,7 +131,8 @@ static struct pmemstream_region_runtime *prepare(struct pmemstream *s,
 	struct pmemstream_region_runtime *rt = region_get(s, region, given);
 	if (rt == NULL || region_open_for_write(rt))
 		return NULL;
-	if (op_table_prepare(&s->ops_table, __atomic_load_n(&s->next_timestamp, __ATOMIC_RELAXED)))
+	if (op_table_prepare(&s->ops_table, __atomic_load_n(&s->next_timestamp, __ATOMIC_RELAXED),
+			     &s->committed))
 		return NULL;
 	commit_make_room(s);
 	return rt;

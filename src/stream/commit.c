@@ -172,7 +172,7 @@ struct op_slot *commit_slot(struct pmemstream *s, uint64_t ts)
 	unsigned spins = 0;
 	struct op_slot *slot;
 
-	while ((slot = op_table_claim(&s->ops_table, ts)) == NULL) {
+	while ((slot = op_table_claim(&s->ops_table, ts, &s->committed)) == NULL) {
 		commit_try(s);
 		backoff(&spins);
 	}

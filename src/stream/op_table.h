@@ -53,8 +53,11 @@ struct op_table {
 };
 
 int op_table_init(struct op_table *t);
-/* Installs the segments of the next few timestamps; -1 (ENOMEM) if memory is short. */
-int op_table_prepare(struct op_table *t, uint64_t next_timestamp);
+/*
+ * Installs the segments of the next few timestamps; -1 (ENOMEM) if memory is short.
+ * committed: the stream's committed timestamp (blocks below it are never left installed).
+ */
+int op_table_prepare(struct op_table *t, uint64_t next_timestamp, const uint64_t *committed);
 /* The slot of timestamp ts if its segment is installed, else NULL. */
 struct op_slot *op_table_find(struct op_table *t, uint64_t ts);
 /*
@@ -62,7 +65,7 @@ struct op_slot *op_table_find(struct op_table *t, uint64_t ts);
  * directory entry still holds an older segment (the caller helps committing and retries) or
  * memory is short (the caller retries).
  */
-struct op_slot *op_table_claim(struct op_table *t, uint64_t ts);
+struct op_slot *op_table_claim(struct op_table *t, uint64_t ts, const uint64_t *committed);
 /* Called by the committer (under the commit lock) once it walked past the end of a block. */
 void op_table_retire(struct op_table *t, uint64_t block);
 void op_table_release(struct op_table *t);
