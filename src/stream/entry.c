@@ -14,7 +14,8 @@ struct pmemstream_entry_iterator {
 	struct pmemstream *stream;
 	struct pmemstream_region_runtime *rt;
 	uint64_t generation;
-	uint64_t offset; /* INVALID_OFFSET when not positioned */
+	uint64_t offset;  /* INVALID_OFFSET when not positioned */
+	uint64_t prev_ts; /* timestamp of the entry before offset (0 at the first one) */
 };
 
 /* The header of an entry span inside an allocated region, or NULL. */
@@ -101,6 +102,7 @@ int pmemstream_entry_iterator_new(struct pmemstream_entry_iterator **iterator,
 	it->rt = rt;
 	it->generation = __atomic_load_n(&rt->generation, __ATOMIC_ACQUIRE);
 	it->offset = INVALID_OFFSET;
+	it->prev_ts = 0;
 	*iterator = it;
 	return 0;
 }
@@ -111,30 +113,35 @@ static int region_alive(struct pmemstream_entry_iterator *it)
 	       __atomic_load_n(&it->rt->generation, __ATOMIC_ACQUIRE) == it->generation;
 }
 
-static int valid_at(struct pmemstream_entry_iterator *it, uint64_t offset, uint64_t *total)
+static int valid_at(struct pmemstream_entry_iterator *it, uint64_t offset, uint64_t prev_ts,
+		    uint64_t *total, uint64_t *ts)
 {
 	struct pmemstream *s = it->stream;
 	if (offset == INVALID_OFFSET || !region_alive(it))
 		return 0;
 	uint64_t committed = load_committed(s);
 	uint64_t max_valid = pm_load(&region_hdr(s, it->rt->offset)->max_valid_timestamp);
-	return entry_is_valid(s, it->rt, offset, committed, max_valid, total);
+	return entry_is_valid(s, it->rt, offset, committed, max_valid, prev_ts, total, ts);
 }
 
 int pmemstream_entry_iterator_is_valid(struct pmemstream_entry_iterator *iterator)
 {
-	uint64_t total;
-	if (iterator == NULL || !valid_at(iterator, iterator->offset, &total))
+	uint64_t total, ts;
+	if (iterator == NULL ||
+	    !valid_at(iterator, iterator->offset, iterator->prev_ts, &total, &ts))
 		return -1;
 	return 0;
 }
 
 void pmemstream_entry_iterator_next(struct pmemstream_entry_iterator *iterator)
 {
-	uint64_t total;
+	uint64_t total, ts;
 	/* at the tail (nothing valid yet) the iterator stays put, to report what comes next */
-	if (iterator != NULL && valid_at(iterator, iterator->offset, &total))
+	if (iterator != NULL &&
+	    valid_at(iterator, iterator->offset, iterator->prev_ts, &total, &ts)) {
 		iterator->offset += total;
+		iterator->prev_ts = ts;
+	}
 }
 
 void pmemstream_entry_iterator_seek_first(struct pmemstream_entry_iterator *iterator)
@@ -142,15 +149,17 @@ void pmemstream_entry_iterator_seek_first(struct pmemstream_entry_iterator *iter
 	if (iterator == NULL)
 		return;
 	uint64_t first = iterator->rt->offset + REGION_HEADER_SIZE;
-	uint64_t total;
-	iterator->offset = valid_at(iterator, first, &total) ? first : INVALID_OFFSET;
+	uint64_t total, ts;
+	iterator->prev_ts = 0;
+	iterator->offset = valid_at(iterator, first, 0, &total, &ts) ? first : INVALID_OFFSET;
 }
 
 struct pmemstream_entry pmemstream_entry_iterator_get(struct pmemstream_entry_iterator *iterator)
 {
 	struct pmemstream_entry entry = {INVALID_OFFSET};
-	uint64_t total;
-	if (iterator != NULL && valid_at(iterator, iterator->offset, &total))
+	uint64_t total, ts;
+	if (iterator != NULL &&
+	    valid_at(iterator, iterator->offset, iterator->prev_ts, &total, &ts))
 		entry.offset = iterator->offset;
 	return entry;
 }

@@ -60,7 +60,8 @@ struct pmemstream_region_runtime *region_get(struct pmemstream *s, struct pmemst
 }
 
 int entry_is_valid(struct pmemstream *s, struct pmemstream_region_runtime *rt, uint64_t offset,
-		   uint64_t committed, uint64_t max_valid, uint64_t *total)
+		   uint64_t committed, uint64_t max_valid, uint64_t prev_ts, uint64_t *total,
+		   uint64_t *ts_out)
 {
 	if (offset > rt->end || rt->end - offset < ENTRY_HEADER_SIZE)
 		return 0;
@@ -69,13 +70,18 @@ int entry_is_valid(struct pmemstream *s, struct pmemstream_region_runtime *rt, u
 	if (span_type(size_and_type) != SPAN_ENTRY)
 		return 0;
 	uint64_t ts = pm_load_relaxed(&e->timestamp);
-	if (ts == INVALID_TIMESTAMP || ts > committed || ts > max_valid)
+	/*
+	 * Within a region timestamps increase with position; one that does not (only a damaged
+	 * file has it) ends the valid data, so no timestamp is ever shown twice.
+	 */
+	if (ts == INVALID_TIMESTAMP || ts > committed || ts > max_valid || ts <= prev_ts)
 		return 0;
 	uint64_t len = span_size(size_and_type);
 	/* the reference only asserts this; a corrupted size ends the valid data instead */
 	if (len > rt->end - offset - ENTRY_HEADER_SIZE)
 		return 0;
 	*total = entry_total_size(len);
+	*ts_out = ts;
 	return 1;
 }
 
@@ -83,9 +89,9 @@ uint64_t region_valid_end(struct pmemstream *s, struct pmemstream_region_runtime
 {
 	uint64_t committed = load_committed(s);
 	uint64_t max_valid = pm_load(&region_hdr(s, rt->offset)->max_valid_timestamp);
-	uint64_t total;
+	uint64_t total, ts = 0;
 
-	while (entry_is_valid(s, rt, from, committed, max_valid, &total))
+	while (entry_is_valid(s, rt, from, committed, max_valid, ts, &total, &ts))
 		from += total;
 	return from;
 }

@@ -105,7 +105,8 @@ int region_open_for_write(struct pmemstream_region_runtime *rt);
 uint64_t region_valid_end(struct pmemstream *s, struct pmemstream_region_runtime *rt,
 			  uint64_t from);
 int entry_is_valid(struct pmemstream *s, struct pmemstream_region_runtime *rt, uint64_t offset,
-		   uint64_t committed, uint64_t max_valid, uint64_t *total);
+		   uint64_t committed, uint64_t max_valid, uint64_t prev_ts, uint64_t *total,
+		   uint64_t *ts_out);
 void region_write_terminator(struct pmemstream *s, uint64_t offset, uint64_t end);
 uint64_t region_flush_length(uint64_t entry, uint64_t total, uint64_t end);
 

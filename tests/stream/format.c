@@ -414,6 +414,26 @@ static void test_entry_crossing_region_end(void)
 	tm_destroy(&tm);
 }
 
+/* a damaged file with a timestamp repeated or going back within a region (fuzz finding S2) */
+static void test_non_increasing_timestamps(void)
+{
+	struct test_map tm;
+	make_abc(&tm, "format-dupts");
+	struct view v = view_of(&tm, BLK);
+	*dw(&v, A + 64 + 2 * 24 + 8) = 2; /* A: 1, 2, 2 */
+	*dw(&v, B + 64 + 1 * 24 + 8) = 1; /* B: 4, 1, 6 */
+	struct pmemstream *s = tm_stream(&tm, BLK);
+	UT_ASSERTeq(count_entries(s, (struct pmemstream_region){A}), 2);
+	UT_ASSERTeq(count_entries(s, (struct pmemstream_region){B}), 1);
+	/* writing resumes where the valid data ends */
+	UT_ASSERTeq(append_u64(s, (struct pmemstream_region){A}, 5).offset, A + 64 + 2 * 24);
+	UT_ASSERTeq(append_u64(s, (struct pmemstream_region){B}, 5).offset, B + 64 + 1 * 24);
+	UT_ASSERTeq(count_entries(s, (struct pmemstream_region){A}), 3);
+	UT_ASSERTeq(count_entries(s, (struct pmemstream_region){B}), 2);
+	pmemstream_delete(&s);
+	tm_destroy(&tm);
+}
+
 int main(void)
 {
 	test_new_stream_layout(4096, 4096, 1 * MiB);
@@ -429,5 +449,6 @@ int main(void)
 	test_corruption();
 	test_torn_entries();
 	test_entry_crossing_region_end();
+	test_non_increasing_timestamps();
 	return 0;
 }
