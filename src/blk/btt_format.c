@@ -2,6 +2,7 @@
 /* Writing the initial BTT layout, lazily, at the first write or set_error. */
 
 #include <errno.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include "blk/alloc.h"
@@ -26,6 +27,24 @@ static void write_initial_flog(struct btt *b, char *flog, const struct btt_geome
 		entry->seq = 1;
 	}
 	b->file->ops.memcpy(flog, scratch, size, 0);
+}
+
+static bool all_zero(const char *p, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (p[i] != 0)
+			return false;
+	return true;
+}
+
+/*
+ * is_zeroed promises a zero map only until a layout was written: info blocks that are not
+ * zero (damaged ones, since no valid layout was found) mean a map may hold stale entries.
+ */
+static bool never_laid_out(const char *base, const struct btt_geometry *g)
+{
+	return all_zero(base, sizeof(struct btt_info)) &&
+	       all_zero(base + g->infooff, sizeof(struct btt_info));
 }
 
 int btt_format(struct btt *b)
@@ -63,7 +82,7 @@ int btt_format(struct btt *b)
 		 * known to be zero is cleared at this arena's own offset (PMDK clears
 		 * arena 0's range for every arena).
 		 */
-		if (!b->is_zeroed)
+		if (!b->is_zeroed || !never_laid_out(base, &g))
 			pool_file_zero_range(b->file, (uint64_t)(base - b->file->base) + g.mapoff,
 					     btt_map_size(g.external_nlba));
 		write_initial_flog(b, base + g.flogoff, &g, scratch);

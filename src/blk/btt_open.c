@@ -2,6 +2,7 @@
 /* Opening the BTT: reading and repairing the info blocks, flog recovery, run-time state. */
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "blk/alloc.h"
@@ -228,6 +229,33 @@ static int recover_flog_pair(struct btt *b, struct btt_arena *a, uint32_t i, str
 	return 0;
 }
 
+static int cmp_u32(const void *lhs, const void *rhs)
+{
+	uint32_t l = *(const uint32_t *)lhs, r = *(const uint32_t *)rhs;
+	return l < r ? -1 : l > r;
+}
+
+/*
+ * Two flog pairs holding the same free block would let two lanes write into one block:
+ * a damaged flog. The arena then refuses changes (reads go on).
+ */
+static int check_free_blocks(struct btt_arena *a)
+{
+	uint32_t *blocks = blk_malloc(a->nfree * sizeof(*blocks));
+	if (blocks == NULL) {
+		errmsg_set(ENOMEM, "out of memory for the free-block check");
+		return -1;
+	}
+	for (uint32_t i = 0; i < a->nfree; i++)
+		blocks[i] = a->flogs[i].cur.old_map & BTT_MAP_ENTRY_LBA_MASK;
+	qsort(blocks, a->nfree, sizeof(*blocks), cmp_u32);
+	for (uint32_t i = 1; i < a->nfree; i++)
+		if (blocks[i] == blocks[i - 1])
+			atomic_fetch_or(&a->flags, BTTINFO_FLAG_ERROR);
+	blk_free(blocks);
+	return 0;
+}
+
 static void free_arena(struct btt_arena *a)
 {
 	if (a->map_locks != NULL) {
@@ -273,7 +301,7 @@ static int load_arena(struct btt *b, struct btt_arena *a, const struct btt_info 
 	for (uint32_t i = 0; i < a->nfree; i++)
 		if (recover_flog_pair(b, a, i, &a->flogs[i]) != 0)
 			return -1;
-	return 0;
+	return check_free_blocks(a);
 }
 
 int btt_load_arenas(struct btt *b, const struct btt_info *infos, unsigned narena)

@@ -281,6 +281,19 @@ static void info_repair(void)
 	UT_ASSERT(memcmp(page, good, sizeof(page)) == 0);
 	UT_ASSERTne(bt_pmempool_check(Path), 0);
 
+	/* both damaged: not laid out; the next write lays out anew and clears the stale map */
+	bt_write_u32(Path, a.info + 0x100, 0xBAD);
+	bt_write_u32(Path, a.backup + 0x100, 0xBAD);
+	pbp = pmemblk_open(Path, 512);
+	UT_ASSERT(pbp != NULL);
+	UT_ASSERTeq(bt_read_value(pbp, 12), 0);
+	bt_write_value(pbp, 14, 0x14);
+	UT_ASSERTeq(bt_read_value(pbp, 12), 0);
+	UT_ASSERTeq(bt_read_value(pbp, 13), 0);
+	pmemblk_close(pbp);
+	UT_ASSERTeq(pmemblk_check(Path, 512), 1);
+	bt_arena0(Path, &a);
+
 	/* both gone: treated as not laid out, reads give zeros */
 	memset(page, 0, sizeof(page));
 	bt_pwrite(Path, page, sizeof(page), a.info);
@@ -356,6 +369,20 @@ static void info_sanity(void)
 	/* a free block beyond the arena in the flog: the arena refuses writes */
 	bt_write_u32(Path, a.flog + 200 * 64 + 4, 0x80000000 | (a.internal_nlba + 1));
 	bt_write_u32(Path, a.flog + 200 * 64 + 8, 0x80000000 | (a.internal_nlba + 1));
+	pbp = pmemblk_open(Path, 512);
+	UT_ASSERT(pbp != NULL);
+	UT_ASSERT_ERR(pmemblk_write(pbp, buf, 2), -1, EIO);
+	UT_ASSERTeq(bt_read_value(pbp, 2), 2);
+	pmemblk_close(pbp);
+	UT_ASSERTeq(pmemblk_check(Path, 512), 0);
+
+	/* two flog pairs holding one free block: the arena refuses writes */
+	bt_write_u32(Path, a.flog + 200 * 64 + 4, 0);
+	bt_write_u32(Path, a.flog + 200 * 64 + 8, 0);
+	bt_write_u32(Path, a.flog + 201 * 64 + 4, 0x80000000 | (a.internal_nlba - 56));
+	bt_write_u32(Path, a.flog + 201 * 64 + 8, 0x80000000 | (a.internal_nlba - 56));
+	bt_write_u32(Path, a.flog + 200 * 64 + 4, 0x80000000 | (a.internal_nlba - 56));
+	bt_write_u32(Path, a.flog + 200 * 64 + 8, 0x80000000 | (a.internal_nlba - 56));
 	pbp = pmemblk_open(Path, 512);
 	UT_ASSERT(pbp != NULL);
 	UT_ASSERT_ERR(pmemblk_write(pbp, buf, 2), -1, EIO);
