@@ -41,7 +41,8 @@ run)
 			exec "$bin" "$@"
 		;;
 	helgrind)
-		exec valgrind --tool=helgrind -q --error-exitcode=99 \
+		# fair scheduling: spinning waiters must not starve the thread they wait for
+		exec valgrind --tool=helgrind --fair-sched=try -q --error-exitcode=99 \
 			--suppressions="$here/helgrind.supp" "$bin" "$@"
 		;;
 	esac
