@@ -183,7 +183,6 @@ static void collect_candidates(void)
 			X.cand[X.ncand++] = (struct cand){off, l, alt};
 		}
 	}
-	/* a file whose tracked size is not a multiple of 8: compare the tail bytewise */
 	if (X.ncand > X.max_cand)
 		X.max_cand = X.ncand;
 }
@@ -605,12 +604,11 @@ static int run(const struct crashx_workload *w, int argc, char *argv[])
 	double t = now() - t0;
 
 	printf("crashx: workload %s: %lu persistence events, %lu crash points checked "
-	       "(%lu duplicate, %lu skipped (stride %u or after the violation sought), %lu over "
-	       "budget), "
-	       "%lu images, "
-	       "max %zu words in flight, %lu violations, %.1f s\n",
-	       w->name, X.events, X.points, X.dup_points, X.skipped_points, X.stride, X.budget_hits,
-	       X.images, X.max_cand, X.violations, t);
+	       "(%lu duplicate, %lu skipped, %lu over budget), %lu images, max %zu words in "
+	       "flight, "
+	       "%lu violations, %.1f s\n",
+	       w->name, X.events, X.points, X.dup_points, X.skipped_points, X.budget_hits, X.images,
+	       X.max_cand, X.violations, t);
 	read_nested_stats();
 	if (X.nested_runs)
 		printf("crashx: workload %s: recovery explored from %lu crash images: %lu crash "
