@@ -18,6 +18,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +32,11 @@
 #define ARENA_OFF  0x2000
 #define ARENA_SIZE (POOL_SIZE - ARENA_OFF)
 
+/*
+ * The pool lives in a memfd, opened by the library through its /proc/self/fd name (a new
+ * open file description, so the library's flock works): nothing is left behind on a crash.
+ */
+static int pool_fd = -1;
 static char path[256];
 
 #define FUZZ_CHECK(cond)                                                                    \
@@ -155,15 +161,12 @@ static int write_pool(const uint8_t *data, size_t size)
 #endif
 	if (size % 2 == 0)
 		fix_checksums(copy, head_len, copy + head_len, tail_len);
-	int fd = open(path, O_RDWR | O_CREAT, 0600);
 	int ret = -1;
-	if (fd >= 0 && ftruncate(fd, 0) == 0 && ftruncate(fd, POOL_SIZE) == 0 &&
-	    pwrite(fd, copy, head_len, 0) == (ssize_t)head_len &&
-	    pwrite(fd, copy + head_len, tail_len, (off_t)(POOL_SIZE - tail_len)) ==
+	if (ftruncate(pool_fd, 0) == 0 && ftruncate(pool_fd, POOL_SIZE) == 0 &&
+	    pwrite(pool_fd, copy, head_len, 0) == (ssize_t)head_len &&
+	    pwrite(pool_fd, copy + head_len, tail_len, (off_t)(POOL_SIZE - tail_len)) ==
 		    (ssize_t)tail_len)
 		ret = 0;
-	if (fd >= 0)
-		close(fd);
 	free(copy);
 	return ret;
 }
@@ -240,7 +243,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 static void make_seed(const char *dir, int n, size_t bsize, int nwrites, int flags)
 {
 	char pool[300], seed[4096];
-	snprintf(pool, sizeof(pool), "%s.seed", path);
+	const char *tmp = getenv("PMEMKIT_TEST_DIR");
+	snprintf(pool, sizeof(pool), "%s/fuzz-blk-seed.%d", tmp && tmp[0] ? tmp : "/dev/shm",
+		 (int)getpid());
 	unlink(pool);
 	PMEMblkpool *pbp = pmemblk_create(pool, bsize, POOL_SIZE, 0600);
 	if (pbp == NULL) {
@@ -283,19 +288,14 @@ static void make_seed(const char *dir, int n, size_t bsize, int nwrites, int fla
 	free(file);
 }
 
-static void remove_pool(void)
-{
-	unlink(path);
-}
-
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc;
 	(void)argv;
-	const char *dir = getenv("PMEMKIT_TEST_DIR");
-	snprintf(path, sizeof(path), "%s/fuzz_blk.%d", dir && dir[0] ? dir : "/dev/shm",
-		 (int)getpid());
-	atexit(remove_pool);
+	pool_fd = memfd_create("fuzz_blk", 0);
+	if (pool_fd < 0)
+		abort();
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", pool_fd);
 	const char *seeds = getenv("FUZZ_MAKE_SEEDS");
 	if (seeds == NULL)
 		return 0;
