@@ -12,6 +12,12 @@
 
 enum info_repair { REPAIR_NONE, REPAIR_PRIMARY, REPAIR_BACKUP };
 
+/* [off, off + len) within [0, size), without the overflow a plain sum could hide */
+static bool range_fits(uint64_t off, uint64_t len, uint64_t size)
+{
+	return off <= size && len <= size - off;
+}
+
 /* Bounds an info block must respect before its offsets are used to address the mapping. */
 static int info_sane(const struct btt *b, const struct btt_info *info, uint64_t arena_space)
 {
@@ -36,11 +42,13 @@ static int info_sane(const struct btt *b, const struct btt_info *info, uint64_t 
 		info->internal_lbasize >= b->bsize &&
 		info->internal_nlba <= BTT_MAP_ENTRY_LBA_MASK + 1ULL &&
 		info->external_nlba <= info->internal_nlba && info->nfree <= info->internal_nlba &&
-		info->dataoff + (uint64_t)info->internal_nlba * info->internal_lbasize <=
-			arena_size &&
-		info->mapoff + (uint64_t)info->external_nlba * BTT_MAP_ENTRY_SIZE <= arena_size &&
-		info->flogoff + (uint64_t)info->nfree * BTT_FLOG_PAIR_ALIGN <= arena_size &&
-		info->infooff + sizeof(struct btt_info) <= arena_size;
+		range_fits(info->dataoff, (uint64_t)info->internal_nlba * info->internal_lbasize,
+			   arena_size) &&
+		range_fits(info->mapoff, (uint64_t)info->external_nlba * BTT_MAP_ENTRY_SIZE,
+			   arena_size) &&
+		range_fits(info->flogoff, (uint64_t)info->nfree * BTT_FLOG_PAIR_ALIGN,
+			   arena_size) &&
+		range_fits(info->infooff, sizeof(struct btt_info), arena_size);
 	if (!fits) {
 		errmsg_set(EINVAL, "BTT info block describes regions outside its arena");
 		return -1;
@@ -66,10 +74,15 @@ static int read_infos(struct btt *b, struct btt_info *infos, enum info_repair *r
 		/* where pmempool looks for the backup: the last page of the arena */
 		const struct btt_info *backup =
 			(const struct btt_info *)(b->ns + off + space - sizeof(struct btt_info));
-		bool primary_ok = btt_info_valid(primary, b->parent_uuid);
-		bool backup_ok = btt_info_valid(backup, b->parent_uuid);
-		if (!primary_ok && !backup_ok)
+		bool primary_valid = btt_info_valid(primary, b->parent_uuid);
+		bool backup_valid = btt_info_valid(backup, b->parent_uuid);
+		if (!primary_valid && !backup_valid)
 			return 0;
+		/* a copy whose checksum holds but whose offsets leave the arena is damaged too */
+		bool primary_ok = primary_valid && info_sane(b, primary, space) == 0;
+		bool backup_ok = backup_valid && info_sane(b, backup, space) == 0;
+		if (!primary_ok && !backup_ok)
+			return -1; /* a layout exists but no copy of it can be trusted */
 
 		struct btt_info *info = &infos[count];
 		memcpy(info, primary_ok ? primary : backup, sizeof(*info));
@@ -79,8 +92,6 @@ static int read_infos(struct btt *b, struct btt_info *infos, enum info_repair *r
 		else if (!backup_ok && info->infooff == space - sizeof(struct btt_info))
 			repair[count] = REPAIR_BACKUP;
 
-		if (info_sane(b, info, space) != 0)
-			return -1;
 		count++;
 		if (info->nextoff == 0)
 			break;
