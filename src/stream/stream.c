@@ -5,6 +5,7 @@
  */
 
 #include <errno.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,6 +15,8 @@ const char *pmemstream_errormsg(void)
 {
 	return errmsg_get();
 }
+
+#define MAX_PERSISTED_TIMESTAMP (UINT64_C(1) << 63)
 
 static int signature_present(const struct stream_header *h)
 {
@@ -157,6 +160,15 @@ int pmemstream_from_map(struct pmemstream **stream, size_t block_size, struct pm
 	else if (check_existing(s, s->ops.size))
 		goto fail;
 
+	/*
+	 * One timestamp per entry never gets near 2^63 (centuries at a billion appends a
+	 * second); a larger watermark is damage, and would make the next timestamps wrap.
+	 */
+	if (s->header->persisted_timestamp >= MAX_PERSISTED_TIMESTAMP) {
+		errmsg_set(EUCLEAN, "corrupted stream metadata: persisted timestamp %#" PRIx64,
+			   s->header->persisted_timestamp);
+		goto fail;
+	}
 	if (allocator_recover(s))
 		goto fail;
 
