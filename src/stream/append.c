@@ -309,23 +309,37 @@ int pmemstream_reserve(struct pmemstream *stream, struct pmemstream_region regio
 	return 0;
 }
 
+/* What both publishes do first: claim the reserved entry and write its header. */
+static struct pmemstream_region_runtime *
+publish_begin(struct pmemstream *s, struct pmemstream_region region,
+	      struct pmemstream_region_runtime *region_runtime, struct pmemstream_entry entry,
+	      size_t size, struct reservation *r)
+{
+	if (s == NULL) {
+		errmsg_set(EINVAL, "stream is NULL");
+		return NULL;
+	}
+	struct pmemstream_region_runtime *rt = prepare(s, region, region_runtime);
+	if (rt == NULL)
+		return NULL;
+	if (claim_reservation(s, rt, entry.offset, size, r))
+		return NULL;
+
+	write_header(s, r->entry, size, r->timestamp);
+	return rt;
+}
+
 int pmemstream_publish(struct pmemstream *stream, struct pmemstream_region region,
 		       struct pmemstream_region_runtime *region_runtime,
 		       struct pmemstream_entry entry, size_t size)
 {
 	struct pmemstream *s = stream;
-	if (s == NULL) {
-		errmsg_set(EINVAL, "stream is NULL");
-		return -1;
-	}
-	struct pmemstream_region_runtime *rt = prepare(s, region, region_runtime);
+	struct reservation r;
+	struct pmemstream_region_runtime *rt =
+		publish_begin(s, region, region_runtime, entry, size, &r);
 	if (rt == NULL)
 		return -1;
-	struct reservation r;
-	if (claim_reservation(s, rt, entry.offset, size, &r))
-		return -1;
 
-	write_header(s, r.entry, size, r.timestamp);
 	if (size >= NONTEMPORAL_COPY_THRESHOLD) {
 		/* a large payload is written back from the cache that holds it */
 		s->ops.flush(stream_ptr(s, r.entry),
@@ -342,18 +356,12 @@ int pmemstream_async_publish(struct pmemstream *stream, struct pmemstream_region
 			     struct pmemstream_entry entry, size_t size)
 {
 	struct pmemstream *s = stream;
-	if (s == NULL) {
-		errmsg_set(EINVAL, "stream is NULL");
-		return -1;
-	}
-	struct pmemstream_region_runtime *rt = prepare(s, region, region_runtime);
+	struct reservation r;
+	struct pmemstream_region_runtime *rt =
+		publish_begin(s, region, region_runtime, entry, size, &r);
 	if (rt == NULL)
 		return -1;
-	struct reservation r;
-	if (claim_reservation(s, rt, entry.offset, size, &r))
-		return -1;
 
-	write_header(s, r.entry, size, r.timestamp);
 	struct op_slot *slot = commit_slot(s, r.timestamp);
 	publish_slot_and_wake(s, slot, OP_FLUSH, rt, &r);
 	return 0;
