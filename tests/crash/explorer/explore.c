@@ -627,7 +627,8 @@ static int run(const struct crashx_workload *w, int argc, char *argv[])
 	if (X.events == 0) {
 		fprintf(stderr,
 			"crashx: no persistence action observed: is libcrashx linked before "
-			"the library under test and libpmem2?\n");
+			"the library under test and libpmem2, and does the library flush through "
+			"libpmem2 (PMEM2_FORCE_GRANULARITY set)?\n");
 		ok = 0;
 	} else if (rc != 0) {
 		fprintf(stderr, "crashx: workload %s failed (%d)\n", w->name, rc);
