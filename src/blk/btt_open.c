@@ -38,8 +38,12 @@ static int info_sane(const struct btt *b, const struct btt_info *info, uint64_t 
 		return -1;
 	}
 	uint64_t arena_size = info->nextoff != 0 ? info->nextoff : arena_space;
+	/* the map holds u32 entries, the flog and the info block u64 fields */
+	bool aligned = info->mapoff % sizeof(uint32_t) == 0 &&
+		       info->flogoff % sizeof(uint64_t) == 0 &&
+		       info->infooff % sizeof(uint64_t) == 0;
 	bool fits =
-		info->internal_lbasize >= b->bsize &&
+		aligned && info->internal_lbasize >= b->bsize &&
 		info->internal_nlba <= BTT_MAP_ENTRY_LBA_MASK + 1ULL &&
 		info->external_nlba <= info->internal_nlba && info->nfree <= info->internal_nlba &&
 		range_fits(info->dataoff, (uint64_t)info->internal_nlba * info->internal_lbasize,
