@@ -187,6 +187,24 @@ static void finish_sync_batched(struct pmemstream *s, struct pmemstream_region_r
 	persisted_until(s, r->timestamp);
 }
 
+/* What both appends do first: check the arguments and reserve space for the entry. */
+static struct pmemstream_region_runtime *
+append_begin(struct pmemstream *s, struct pmemstream_region region,
+	     struct pmemstream_region_runtime *region_runtime, const void *data, size_t size,
+	     struct reservation *r)
+{
+	struct pmemstream_region_runtime *rt = prepare(s, region, region_runtime);
+	if (rt == NULL)
+		return NULL;
+	if (size > 0 && data == NULL) {
+		errmsg_set(EINVAL, "data is NULL");
+		return NULL;
+	}
+	if (reserve_space(s, rt, size, 0, r))
+		return NULL;
+	return rt;
+}
+
 int pmemstream_append(struct pmemstream *stream, struct pmemstream_region region,
 		      struct pmemstream_region_runtime *region_runtime, const void *data,
 		      size_t size, struct pmemstream_entry *new_entry)
@@ -196,15 +214,10 @@ int pmemstream_append(struct pmemstream *stream, struct pmemstream_region region
 		errmsg_set(EINVAL, "stream is NULL");
 		return -1;
 	}
-	struct pmemstream_region_runtime *rt = prepare(s, region, region_runtime);
-	if (rt == NULL)
-		return -1;
-	if (size > 0 && data == NULL) {
-		errmsg_set(EINVAL, "data is NULL");
-		return -1;
-	}
 	struct reservation r;
-	if (reserve_space(s, rt, size, 0, &r))
+	struct pmemstream_region_runtime *rt =
+		append_begin(s, region, region_runtime, data, size, &r);
+	if (rt == NULL)
 		return -1;
 
 	char *dst = stream_ptr(s, r.entry);
@@ -254,15 +267,10 @@ int pmemstream_async_append(struct pmemstream *stream, struct vdm *vdm,
 		errmsg_set(EINVAL, "vdm is NULL");
 		return -1;
 	}
-	struct pmemstream_region_runtime *rt = prepare(s, region, region_runtime);
-	if (rt == NULL)
-		return -1;
-	if (size > 0 && data == NULL) {
-		errmsg_set(EINVAL, "data is NULL");
-		return -1;
-	}
 	struct reservation r;
-	if (reserve_space(s, rt, size, 0, &r))
+	struct pmemstream_region_runtime *rt =
+		append_begin(s, region, region_runtime, data, size, &r);
+	if (rt == NULL)
 		return -1;
 
 	write_header(s, r.entry, size, r.timestamp);
