@@ -29,24 +29,6 @@ static void write_initial_flog(struct btt *b, char *flog, const struct btt_geome
 	b->file->ops.memcpy(flog, scratch, size, 0);
 }
 
-static bool all_zero(const char *p, size_t len)
-{
-	for (size_t i = 0; i < len; i++)
-		if (p[i] != 0)
-			return false;
-	return true;
-}
-
-/*
- * is_zeroed promises a zero map only until a layout was written: info blocks that are not
- * zero (damaged ones, since no valid layout was found) mean a map may hold stale entries.
- */
-static bool never_laid_out(const char *base, const struct btt_geometry *g)
-{
-	return all_zero(base, sizeof(struct btt_info)) &&
-	       all_zero(base + g->infooff, sizeof(struct btt_info));
-}
-
 int btt_format(struct btt *b)
 {
 	uint8_t uuid[BTTINFO_UUID_LEN];
@@ -80,11 +62,15 @@ int btt_format(struct btt *b)
 		 * Each region is durable before the next; the info blocks come last, so an
 		 * interrupted layout is simply written again. The map of a file that was not
 		 * known to be zero is cleared at this arena's own offset (PMDK clears
-		 * arena 0's range for every arena).
+		 * arena 0's range for every arena). is_zeroed only tells the file was zero
+		 * when created: a layout lost to damage leaves live-looking entries behind,
+		 * which would make blocks share storage, so the map is read once to be sure.
 		 */
-		if (!b->is_zeroed || !never_laid_out(base, &g))
-			pool_file_zero_range(b->file, (uint64_t)(base - b->file->base) + g.mapoff,
-					     btt_map_size(g.external_nlba));
+		char *map = base + g.mapoff;
+		uint64_t map_size = btt_map_size(g.external_nlba);
+		uint64_t map_off = (uint64_t)(map - b->file->base);
+		if (!b->is_zeroed || !pool_file_range_is_zero(b->file, map_off, map_size))
+			pool_file_zero_range(b->file, map_off, map_size);
 		write_initial_flog(b, base + g.flogoff, &g, scratch);
 
 		struct btt_info *info = &infos[count];

@@ -18,6 +18,20 @@ static bool range_fits(uint64_t off, uint64_t len, uint64_t size)
 	return off <= size && len <= size - off;
 }
 
+struct extent {
+	uint64_t off, len;
+};
+
+/* no two of the arena's parts share a byte: a write to one must never change another */
+static bool extents_disjoint(const struct extent *e, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = i + 1; j < n; j++)
+			if (e[i].off < e[j].off + e[j].len && e[j].off < e[i].off + e[i].len)
+				return false;
+	return true;
+}
+
 /* Bounds an info block must respect before its offsets are used to address the mapping. */
 static int info_sane(const struct btt *b, const struct btt_info *info, uint64_t arena_space)
 {
@@ -55,6 +69,17 @@ static int info_sane(const struct btt *b, const struct btt_info *info, uint64_t 
 		range_fits(info->infooff, sizeof(struct btt_info), arena_size);
 	if (!fits) {
 		errmsg_set(EINVAL, "BTT info block describes regions outside its arena");
+		return -1;
+	}
+	const struct extent parts[] = {
+		{0, sizeof(struct btt_info)},
+		{info->dataoff, (uint64_t)info->internal_nlba * info->internal_lbasize},
+		{info->mapoff, (uint64_t)info->external_nlba * BTT_MAP_ENTRY_SIZE},
+		{info->flogoff, (uint64_t)info->nfree * BTT_FLOG_PAIR_ALIGN},
+		{info->infooff, sizeof(struct btt_info)},
+	};
+	if (!extents_disjoint(parts, sizeof(parts) / sizeof(parts[0]))) {
+		errmsg_set(EINVAL, "BTT info block describes overlapping regions");
 		return -1;
 	}
 	return 0;

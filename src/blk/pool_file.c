@@ -335,12 +335,12 @@ void pool_file_close(struct pool_file *pf)
 	pf->base = NULL;
 }
 
-static void zero_persist(struct pool_file *pf, uint64_t off, uint64_t len)
-{
-	pf->ops.memset(pf->base + off, 0, len, 0);
-}
-
-int pool_file_zero_range(struct pool_file *pf, uint64_t off, uint64_t len)
+/*
+ * Calls visit() on each part of [off, off + len) that may hold data; holes of the file read
+ * as zero and are skipped. visit() returns false to stop; so does this function then.
+ */
+static bool for_each_data_part(struct pool_file *pf, uint64_t off, uint64_t len,
+			       bool (*visit)(struct pool_file *pf, uint64_t off, uint64_t len))
 {
 	uint64_t end = off + len;
 	uint64_t pos = off;
@@ -353,21 +353,44 @@ int pool_file_zero_range(struct pool_file *pf, uint64_t off, uint64_t len)
 		off_t data = lseek(pf->fd, (off_t)pos, SEEK_DATA);
 		if (data < 0) {
 			if (errno == ENXIO)
-				return 0; /* nothing but holes up to the end of the file */
+				return true; /* nothing but holes up to the end of the file */
 			break;
 		}
 		if ((uint64_t)data >= end)
-			return 0;
+			return true;
 		off_t hole = lseek(pf->fd, data, SEEK_HOLE);
 		if (hole < 0)
 			break;
 		uint64_t stop = (uint64_t)hole < end ? (uint64_t)hole : end;
-		zero_persist(pf, (uint64_t)data, stop - (uint64_t)data);
+		if (!visit(pf, (uint64_t)data, stop - (uint64_t)data))
+			return false;
 		pos = stop;
 	}
-	if (pos < end)
-		zero_persist(pf, pos, end - pos);
+	return pos >= end || visit(pf, pos, end - pos);
+}
+
+static bool zero_persist(struct pool_file *pf, uint64_t off, uint64_t len)
+{
+	pf->ops.memset(pf->base + off, 0, len, 0);
+	return true;
+}
+
+int pool_file_zero_range(struct pool_file *pf, uint64_t off, uint64_t len)
+{
+	for_each_data_part(pf, off, len, zero_persist);
 	return 0;
+}
+
+/* memcmp against itself shifted by one byte: as fast as memcmp, no zero buffer needed */
+static bool reads_zero(struct pool_file *pf, uint64_t off, uint64_t len)
+{
+	const char *p = pf->base + off;
+	return len == 0 || (p[0] == 0 && memcmp(p, p + 1, len - 1) == 0);
+}
+
+bool pool_file_range_is_zero(struct pool_file *pf, uint64_t off, uint64_t len)
+{
+	return for_each_data_part(pf, off, len, reads_zero);
 }
 
 void pool_file_prefault(struct pool_file *pf)

@@ -41,6 +41,9 @@ void pool_file_close(struct pool_file *pf);
  */
 int pool_file_zero_range(struct pool_file *pf, uint64_t off, uint64_t len);
 
+/* Whether [off, off + len) of the mapping reads as zeros; only the file's data is read. */
+bool pool_file_range_is_zero(struct pool_file *pf, uint64_t off, uint64_t len);
+
 /* Touches every page so later accesses do not fault. */
 void pool_file_prefault(struct pool_file *pf);
 

@@ -342,6 +342,9 @@ static void info_sanity(void)
 		{0x3C, 0},	    /* external_nlba */
 		{0x50, 4096},	    /* nextoff neither 0 nor 512 GiB */
 		{0x60, 0x7FFFF000}, /* mapoff beyond the arena */
+		{0x60, 0x2000},	    /* map inside the data blocks */
+		{0x58, 0},	    /* data blocks over the primary info block */
+		{0x70, 0x3000},	    /* backup info inside the data blocks */
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		bt_write_u32(Path, a.info + bad[i].off, bad[i].value);
@@ -396,6 +399,41 @@ static void info_sanity(void)
 	unlink(Path);
 }
 
+/*
+ * Both info blocks lost (zeroed) after writes, in a pool created on a zeroed file: the map
+ * still holds the old entries, which a new layout must not trust, or two blocks share storage.
+ */
+static void lost_layout_stale_map(void)
+{
+	bt_path(Path, sizeof(Path), "lost-layout");
+	unlink(Path);
+	PMEMblkpool *pbp = pmemblk_create(Path, 512, 64 * MiB, 0600);
+	UT_ASSERT(pbp != NULL);
+	for (int lba = 0; lba < 8; lba++)
+		bt_write_value(pbp, lba, 0x10 + lba);
+	pmemblk_close(pbp);
+	struct bt_arena a;
+	bt_arena0(Path, &a);
+	unsigned char zero[4096] = {0};
+	bt_pwrite(Path, zero, sizeof(zero), a.info);
+	bt_pwrite(Path, zero, sizeof(zero), a.backup);
+	UT_ASSERTeq(pmemblk_check(Path, 512), 1);
+
+	pbp = pmemblk_open(Path, 512);
+	UT_ASSERT(pbp != NULL);
+	for (int lba = 100; lba < 108; lba++)
+		bt_write_value(pbp, lba, 0x60 + lba % 8);
+	for (int lba = 100; lba < 108; lba++)
+		UT_ASSERTeq(bt_read_value(pbp, lba), 0x60 + lba % 8);
+	for (int lba = 0; lba < 8; lba++) {
+		int v = bt_read_value(pbp, lba);
+		UT_ASSERT(v < 0x60); /* never the storage of a block written since */
+	}
+	pmemblk_close(pbp);
+	UT_ASSERTeq(pmemblk_check(Path, 512), 1);
+	unlink(Path);
+}
+
 int main(void)
 {
 	bt_path(Path, sizeof(Path), "rw");
@@ -407,5 +445,6 @@ int main(void)
 	}
 	info_repair();
 	info_sanity();
+	lost_layout_stale_map();
 	return 0;
 }
