@@ -17,7 +17,7 @@ case "${1:-}" in
 --long)
 	# hour-long fuzz runs and every concurrency test at full length under helgrind
 	dir="$root/build-long"
-	opts="-DPMEMKIT_FUZZ_SECONDS=${PMEMKIT_FUZZ_SECONDS:-3600} -DPMEMKIT_THREADCHECK_LONG=ON -DPMEMKIT_BENCH=OFF -DPMEMKIT_EXAMPLES=OFF"
+	opts="-DPMEMKIT_FUZZ_SECONDS=${PMEMKIT_FUZZ_SECONDS:-3600} -DPMEMKIT_FUZZ_SEED=0 -DPMEMKIT_THREADCHECK_LONG=ON -DPMEMKIT_BENCH=OFF -DPMEMKIT_EXAMPLES=OFF"
 	;;
 "")
 	dir="$root/build"

@@ -83,69 +83,6 @@ static void fix_checksums(unsigned char *head, size_t head_len, unsigned char *t
 	}
 }
 
-#ifdef FUZZ_AVOID_B1
-/*
- * Exploration only, while finding B1 of the findings file is open: clear map entries and
- * flog halves whose block index lies beyond the arena, so the fuzzer can reach other bugs.
- */
-static void avoid_b1(unsigned char *head, size_t head_len, unsigned char *tail, size_t tail_len)
-{
-	/* the info block the library will use: the primary, or the backup if that is bad */
-	const unsigned char *info = NULL;
-	if (head_len >= ARENA_OFF + 4096 && memcmp(head + ARENA_OFF, "BTT_ARENA_INFO", 15) == 0)
-		info = head + ARENA_OFF;
-	else if (tail_len >= 4096 && memcmp(tail + tail_len - 4096, "BTT_ARENA_INFO", 15) == 0)
-		info = tail + tail_len - 4096;
-	if (info == NULL)
-		return;
-	uint32_t ext_nlba, int_nlba;
-	uint64_t mapoff, flogoff;
-	memcpy(&ext_nlba, info + 0x3C, 4);
-	memcpy(&int_nlba, info + 0x44, 4);
-	memcpy(&mapoff, info + 0x60, 8);
-	memcpy(&flogoff, info + 0x68, 8);
-	size_t tail_start = POOL_SIZE - tail_len; /* file offset of tail[0] */
-	if (mapoff >= POOL_SIZE)
-		return;
-	uint64_t map_start = ARENA_OFF + mapoff;
-	uint64_t first = tail_start > map_start + 4 ? (tail_start - map_start) / 4 - 1 : 0;
-	uint64_t last = map_start < POOL_SIZE ? (POOL_SIZE - map_start) / 4 : 0;
-	if (last > ext_nlba)
-		last = ext_nlba;
-	for (uint64_t i = first; i < last; i++) {
-		uint64_t off = map_start + 4 * i;
-		if (off + 4 <= tail_start || off + 4 > POOL_SIZE)
-			continue;
-		/* an entry may straddle the start of the tail: the bytes before it are zero */
-		unsigned char eb[4] = {0};
-		for (int k = 0; k < 4; k++)
-			if (off + (uint64_t)k >= tail_start)
-				eb[k] = tail[off + (uint64_t)k - tail_start];
-		uint32_t e;
-		memcpy(&e, eb, 4);
-		if ((e >> 30) != 0 && (e & 0x3FFFFFFF) >= int_nlba)
-			for (int k = 0; k < 4; k++)
-				if (off + (uint64_t)k >= tail_start)
-					tail[off + (uint64_t)k - tail_start] = 0;
-	}
-	if (flogoff >= POOL_SIZE || int_nlba == 0)
-		return;
-	for (uint64_t pair = 0; pair < 256; pair++) {
-		for (int slot = 0; slot < 2; slot++) {
-			uint64_t off = ARENA_OFF + flogoff + pair * 64 + (uint64_t)slot * 16;
-			if (off < tail_start || off + 16 > POOL_SIZE)
-				continue;
-			uint32_t f[4];
-			memcpy(f, tail + (off - tail_start), 16);
-			for (int k = 1; k <= 2; k++)
-				if ((f[k] & 0x3FFFFFFF) >= int_nlba)
-					f[k] = (f[k] & 0xC0000000) | (f[k] & 0x3FFFFFFF) % int_nlba;
-			memcpy(tail + (off - tail_start), f, 16);
-		}
-	}
-}
-#endif
-
 static int write_pool(const uint8_t *data, size_t size)
 {
 	size_t head_len = size < HEAD ? size : HEAD;
@@ -156,9 +93,6 @@ static int write_pool(const uint8_t *data, size_t size)
 	if (copy == NULL)
 		return -1;
 	memcpy(copy, data, size);
-#ifdef FUZZ_AVOID_B1
-	avoid_b1(copy, head_len, copy + head_len, tail_len);
-#endif
 	if (size % 2 == 0)
 		fix_checksums(copy, head_len, copy + head_len, tail_len);
 	int ret = -1;
@@ -240,6 +174,32 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 /* --- seed corpus ------------------------------------------------------------------------ */
 
+/* replaces every copy of the 16 bytes at 'at' in the pool with a value fixed by 'tag' */
+static void replace_uuid(unsigned char *file, size_t at, unsigned tag)
+{
+	unsigned char old[16], fixed[16];
+	memcpy(old, file + at, 16);
+	for (int i = 0; i < 16; i++)
+		fixed[i] = (unsigned char)(tag * 16 + (unsigned)i);
+	for (size_t off = 0; off + 16 <= POOL_SIZE; off += 8)
+		if (memcmp(file + off, old, 16) == 0)
+			memcpy(file + off, fixed, 16);
+}
+
+/*
+ * The same seed files on every run (UUIDs and creation time are otherwise random), so that
+ * a run with a fixed -seed and -runs tries the same inputs every time.
+ */
+static void make_reproducible(unsigned char *file, int n)
+{
+	replace_uuid(file, 0x18, (unsigned)n * 3 + 1); /* poolset uuid, also the BTT parent */
+	replace_uuid(file, 0x28, (unsigned)n * 3 + 2); /* pool uuid and its part/replica links */
+	replace_uuid(file, ARENA_OFF + 0x10, (unsigned)n * 3 + 3); /* BTT arena uuid */
+	uint64_t crtime = 1700000000;
+	memcpy(file + 0x78, &crtime, sizeof(crtime));
+	fix_checksums(file, HEAD, file + POOL_SIZE - 4096, 4096);
+}
+
 static void make_seed(const char *dir, int n, size_t bsize, int nwrites, int flags)
 {
 	char pool[300], seed[4096];
@@ -271,6 +231,7 @@ static void make_seed(const char *dir, int n, size_t bsize, int nwrites, int fla
 		abort();
 	close(fd);
 	unlink(pool);
+	make_reproducible(file, n);
 	/* the tail: from the map (its offset is in the primary info block) to the end */
 	uint64_t mapoff = 0;
 	memcpy(&mapoff, file + ARENA_OFF + 0x60, 8);
