@@ -53,22 +53,16 @@ int commit_poll_copy(struct pmemstream *s, struct op_slot *slot)
 	return 0;
 }
 
-/* 1 when the operation is ready to become visible (flushed if needed), 0 if its copy is not. */
-static int complete_slot(struct pmemstream *s, struct op_slot *slot, int *flushed)
+/* 1 when the operation's data is in place (its copy completed), 0 if its copy is not. */
+static int slot_ready(struct pmemstream *s, struct op_slot *slot)
 {
-	if (slot->kind == OP_DURABLE)
+	if (slot->kind != OP_COPY)
 		return 1;
-
-	if (slot->kind == OP_COPY) {
-		if (!commit_poll_copy(s, slot)) {
-			__atomic_store_n(&s->commit_waits_silently, !slot->copy_wakes,
-					 __ATOMIC_RELAXED);
-			return 0;
-		}
-		slot->kind = OP_FLUSH;
+	if (!commit_poll_copy(s, slot)) {
+		__atomic_store_n(&s->commit_waits_silently, !slot->copy_wakes, __ATOMIC_RELAXED);
+		return 0;
 	}
-	s->ops.flush(slot->flush_addr, slot->flush_len);
-	*flushed = 1;
+	slot->kind = OP_FLUSH;
 	return 1;
 }
 
@@ -89,19 +83,28 @@ static int commit_round(struct pmemstream *s)
 	int flushed = 0;
 	struct op_slot *slot;
 
+	/*
+	 * Completing a copy releases its operation with a locked instruction, which on some
+	 * CPUs waits for outstanding flushes like a fence: so every copy of the round is
+	 * completed before the first flush, or each entry would pay a fence of its own.
+	 */
+	__atomic_store_n(&s->commit_waits_silently, 0, __ATOMIC_RELAXED);
+	while (slot_published(s, c + 1, &slot) && slot_ready(s, slot))
+		c++;
+
 	/* durable: everything up to here was made durable by an earlier fence */
 	uint64_t durable = start;
-
-	__atomic_store_n(&s->commit_waits_silently, 0, __ATOMIC_RELAXED);
-	while (slot_published(s, c + 1, &slot)) {
-		int made_durable_by_owner = slot->kind == OP_DURABLE;
-		if (!complete_slot(s, slot, &flushed))
-			break;
-		c++;
-		if (made_durable_by_owner && durable == c - 1)
-			durable = c;
-		if ((c + 1) % OP_SEGMENT_SLOTS == 0)
-			op_table_retire(&s->ops_table, c / OP_SEGMENT_SLOTS);
+	for (uint64_t ts = start + 1; ts <= c; ts++) {
+		slot = op_table_find(&s->ops_table, ts);
+		if (slot->kind == OP_DURABLE) {
+			if (durable == ts - 1)
+				durable = ts;
+		} else {
+			s->ops.flush(slot->flush_addr, slot->flush_len);
+			flushed = 1;
+		}
+		if ((ts + 1) % OP_SEGMENT_SLOTS == 0)
+			op_table_retire(&s->ops_table, ts / OP_SEGMENT_SLOTS);
 	}
 
 	/* only what an earlier fence made durable may be covered by this one */
