@@ -24,8 +24,9 @@
  */
 #define CONSUMER_SPINS (RUNNING_ON_VALGRIND ? 0U : 2048U)
 
+/* one line per slot: the producer of one position and the consumer of the next never share */
 struct ring_slot {
-	_Atomic size_t seq;
+	_Alignas(CACHELINE_SIZE) _Atomic size_t seq;
 	void *item;
 };
 
@@ -49,7 +50,7 @@ struct ring *ring_new(size_t size)
 	struct ring *ring = aligned_alloc(CACHELINE_SIZE, sizeof(*ring));
 	if (ring == NULL)
 		return NULL;
-	ring->slots = calloc(size, sizeof(*ring->slots));
+	ring->slots = aligned_alloc(CACHELINE_SIZE, size * sizeof(*ring->slots));
 	if (ring->slots == NULL)
 		goto err_ring;
 	if (pthread_mutex_init(&ring->lock, NULL) != 0)
@@ -88,9 +89,12 @@ void ring_delete(struct ring *ring)
 
 static void wake_one_consumer(struct ring *ring)
 {
-	/* pairs with the fence in ring_dequeue: either it sees the item or this sees it asleep */
-	atomic_thread_fence(memory_order_seq_cst);
-	if (atomic_load_explicit(&ring->sleeping_consumers, memory_order_relaxed) == 0)
+	/*
+	 * The claim of the position (a seq_cst RMW) orders this load: a consumer going to sleep
+	 * either saw the claimed position or is seen here (see ring_dequeue). No fence of its
+	 * own, which would wait for the slot's line to come back from a spinning consumer.
+	 */
+	if (atomic_load_explicit(&ring->sleeping_consumers, memory_order_seq_cst) == 0)
 		return;
 	pthread_mutex_lock(&ring->lock);
 	pthread_cond_signal(&ring->nonempty);
@@ -108,7 +112,7 @@ int ring_try_enqueue(struct ring *ring, void *item)
 		intptr_t lag = (intptr_t)seq - (intptr_t)pos;
 		if (lag == 0) {
 			if (atomic_compare_exchange_weak_explicit(&ring->enqueue_pos, &pos, pos + 1,
-								  memory_order_relaxed,
+								  memory_order_seq_cst,
 								  memory_order_relaxed))
 				break;
 		} else if (lag < 0) {
@@ -159,12 +163,19 @@ void *ring_dequeue(struct ring *ring)
 			cpu_relax();
 		}
 
+		/*
+		 * Dekker with the producer: this RMW, then the load of enqueue_pos; the producer's
+		 * seq_cst claim of a position, then its load of sleeping_consumers. Sleep only if
+		 * every claimed position is taken by a consumer already; a position claimed but
+		 * not yet filled means the item is about to appear, so spin again instead.
+		 */
 		pthread_mutex_lock(&ring->lock);
-		atomic_fetch_add_explicit(&ring->sleeping_consumers, 1, memory_order_relaxed);
-		atomic_thread_fence(memory_order_seq_cst);
+		atomic_fetch_add_explicit(&ring->sleeping_consumers, 1, memory_order_seq_cst);
+		size_t claimed = atomic_load_explicit(&ring->enqueue_pos, memory_order_seq_cst);
+		size_t taken = atomic_load_explicit(&ring->dequeue_pos, memory_order_relaxed);
 		void *item = try_dequeue(ring);
 		bool stopping = atomic_load_explicit(&ring->stopping, memory_order_acquire);
-		if (item == NULL && !stopping)
+		if (item == NULL && claimed == taken && !stopping)
 			pthread_cond_wait(&ring->nonempty, &ring->lock);
 		atomic_fetch_sub_explicit(&ring->sleeping_consumers, 1, memory_order_relaxed);
 		pthread_mutex_unlock(&ring->lock);
