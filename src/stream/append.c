@@ -4,10 +4,11 @@
  * short per-region critical section (so that position order equals timestamp order), copy
  * outside of it, publish the entry header and the operation, then commit in timestamp order.
  *
- * Small entries (synchronous or not) are flushed by the committer, one fence per commit
- * round for all of them (commit.c). Large synchronous payloads are streamed with
- * non-temporal stores, which only a fence of the writing thread orders, so their writer
- * makes them durable itself before publishing; the watermark then comes with the next round.
+ * A synchronous appender makes its entry durable itself before publishing it (its own
+ * flushes and fence, in parallel with other appenders; large payloads are streamed with
+ * non-temporal stores, which only a fence of the writing thread orders anyway); one commit
+ * round then raises the watermark for every entry published by then (commit.c). Entries of
+ * asynchronous appends are flushed by the committer, one fence per round for all of them.
  */
 
 #include <errno.h>
@@ -176,15 +177,16 @@ static void finish_sync_durable(struct pmemstream *s, struct pmemstream_region_r
 }
 
 /*
- * Synchronous completion of a small entry: the committer flushes it with the others of its
- * round, so that concurrent appenders share one fence.
+ * Synchronous completion of an entry written through the cache: its writer flushes it (a
+ * flush issued from another core would have to fetch the line first, which made concurrent
+ * appenders slower, not faster) and makes it durable with its own fence, in parallel with
+ * other appenders; one watermark round then serves all of them (group commit).
  */
-static void finish_sync_batched(struct pmemstream *s, struct pmemstream_region_runtime *rt,
-				const struct reservation *r)
+static void finish_sync_cached(struct pmemstream *s, struct pmemstream_region_runtime *rt,
+			       const struct reservation *r)
 {
-	struct op_slot *slot = commit_slot(s, r->timestamp);
-	publish_slot(s, slot, OP_FLUSH, rt, r);
-	persisted_until(s, r->timestamp);
+	s->ops.flush(stream_ptr(s, r->entry), region_flush_length(r->entry, r->total, rt->end));
+	finish_sync_durable(s, rt, r);
 }
 
 /* What both appends do first: check the arguments and reserve space for the entry. */
@@ -245,7 +247,7 @@ int pmemstream_append(struct pmemstream *stream, struct pmemstream_region region
 		if (size > 0)
 			memcpy(dst + ENTRY_HEADER_SIZE, data, size);
 		write_header(s, r.entry, size, r.timestamp);
-		finish_sync_batched(s, rt, &r);
+		finish_sync_cached(s, rt, &r);
 	}
 
 	if (new_entry != NULL)
@@ -348,14 +350,7 @@ int pmemstream_publish(struct pmemstream *stream, struct pmemstream_region regio
 	if (rt == NULL)
 		return -1;
 
-	if (size >= NONTEMPORAL_COPY_THRESHOLD) {
-		/* a large payload is written back from the cache that holds it */
-		s->ops.flush(stream_ptr(s, r.entry),
-			     region_flush_length(r.entry, r.total, rt->end));
-		finish_sync_durable(s, rt, &r);
-	} else {
-		finish_sync_batched(s, rt, &r);
-	}
+	finish_sync_cached(s, rt, &r);
 	return 0;
 }
 

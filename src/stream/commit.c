@@ -6,11 +6,10 @@
  * Work is done in rounds by whoever holds the commit lock (taken with a try-lock by anybody
  * who needs progress; nothing is owned between calls, so an abandoned future stalls nobody).
  * A round walks the operation table from C + 1, flushes the newly published entries, raises
- * the header's W to the C the round started with (entries up to there were made durable by
- * an earlier fence), drains once, then publishes the new C and W. So one fence serves a batch
- * of entries and, at the same time, the watermark of the batch before: appenders on several
- * threads complete one append per fence between them (group commit), while a lone appender
- * needs two rounds, the least the protocol allows (entry, then watermark).
+ * the header's W as far as entries are durable already (made so by their synchronous
+ * appenders, or by an earlier round's fence), drains once, then publishes the new C and W.
+ * So one fence raises W for every synchronous append published by then (group commit), and
+ * serves a batch of asynchronous entries together with the watermark of the batch before.
  */
 
 #include <string.h>
