@@ -84,18 +84,14 @@ static int entry_out_of_range(const struct btt_arena *a, uint32_t entry, uint32_
 	return 1;
 }
 
-int btt_commit(struct btt *b, struct btt_arena *a, unsigned lane, uint32_t premap_lba,
-	       uint32_t free_entry, const void *data, size_t data_len)
+/* btt_commit with the map lock of premap_lba held; the data is in the free block, flushed */
+static int commit_locked(struct btt *b, struct btt_arena *a, unsigned lane, uint32_t premap_lba,
+			 uint32_t free_entry, pthread_mutex_t *lock)
 {
 	const struct pmem_ops *ops = &b->file->ops;
 	struct btt_flog_rt *rt = &a->flogs[lane];
 	uint32_t *map_entry = &a->map[premap_lba];
-	pthread_mutex_t *lock = map_lock_of(a, premap_lba);
 
-	if (data != NULL)
-		ops->flush(data, data_len);
-
-	pthread_mutex_lock(lock);
 	uint32_t old_entry = __atomic_load_n(map_entry, __ATOMIC_RELAXED);
 	if (map_entry_is_initial(old_entry))
 		old_entry = premap_lba | BTT_MAP_ENTRY_NORMAL;
@@ -141,6 +137,16 @@ int btt_commit(struct btt *b, struct btt_arena *a, unsigned lane, uint32_t prema
 	return 0;
 }
 
+int btt_commit(struct btt *b, struct btt_arena *a, unsigned lane, uint32_t premap_lba,
+	       uint32_t free_entry, const void *data, size_t data_len)
+{
+	if (data != NULL)
+		b->file->ops.flush(data, data_len);
+	pthread_mutex_t *lock = map_lock_of(a, premap_lba);
+	pthread_mutex_lock(lock);
+	return commit_locked(b, a, lane, premap_lba, free_entry, lock);
+}
+
 int btt_write(struct btt *b, unsigned lane, uint64_t lba, const void *buf)
 {
 	if (btt_lba_check(b, lba) != 0 || btt_ensure_layout(b) != 0)
@@ -162,8 +168,14 @@ int btt_write(struct btt *b, unsigned lane, uint64_t lba, const void *buf)
 			sched_yield();
 	}
 
+	/*
+	 * The lock first: its locked instruction would otherwise wait for the copy's
+	 * non-temporal stores like a fence, and the flog's first fence does that anyway.
+	 */
+	pthread_mutex_t *lock = map_lock_of(a, premap_lba);
+	pthread_mutex_lock(lock);
 	b->file->ops.memcpy(btt_block_address(a, free_entry), buf, b->bsize, PMEM2_F_MEM_NODRAIN);
-	return btt_commit(b, a, lane, premap_lba, free_entry, NULL, 0);
+	return commit_locked(b, a, lane, premap_lba, free_entry, lock);
 }
 
 uint32_t btt_read_begin(struct btt_arena *a, unsigned lane, uint32_t premap_lba, bool *zero,
