@@ -74,6 +74,15 @@ static int slot_published(struct pmemstream *s, uint64_t ts, struct op_slot **sl
 	return 1;
 }
 
+/* persisted only grows, also when watermark fences finish out of order (see below) */
+static void raise_persisted(struct pmemstream *s, uint64_t w)
+{
+	uint64_t seen = __atomic_load_n(&s->persisted, __ATOMIC_RELAXED);
+	while (seen < w && !__atomic_compare_exchange_n(&s->persisted, &seen, w, 1,
+							__ATOMIC_RELEASE, __ATOMIC_RELAXED))
+		;
+}
+
 /* One round under the commit lock; 1 if C or W moved. */
 static int commit_round(struct pmemstream *s)
 {
@@ -120,7 +129,7 @@ static int commit_round(struct pmemstream *s)
 	if (c != start)
 		__atomic_store_n(&s->committed, c, __ATOMIC_SEQ_CST);
 	if (raise_w)
-		__atomic_store_n(&s->persisted, durable, __ATOMIC_RELEASE);
+		raise_persisted(s, durable);
 	/*
 	 * Waiters of both kinds up to C may now complete or do the next round themselves. An
 	 * operation published after the walk passed it is not lost: a synchronous publisher
@@ -159,11 +168,49 @@ void commit_until(struct pmemstream *s, uint64_t target)
 	}
 }
 
+/*
+ * The watermark over entries that their synchronous appenders made durable (OP_DURABLE):
+ * the walk and the stores under the commit lock, the watermark's flush and fence after it.
+ * So appenders on several threads wait for their watermark fences at the same time instead
+ * of one after the other. Everything up to C is durable (rounds drain before they move C),
+ * so W may follow C at once. 0 if the lock was busy or the next slot needs a full round.
+ */
+static int raise_watermark_over_durable(struct pmemstream *s)
+{
+	if (!spin_trylock(&s->commit_lock))
+		return 0;
+	uint64_t start = __atomic_load_n(&s->committed, __ATOMIC_RELAXED);
+	uint64_t c = start;
+	struct op_slot *slot;
+	while (slot_published(s, c + 1, &slot) && slot->kind == OP_DURABLE) {
+		c++;
+		if ((c + 1) % OP_SEGMENT_SLOTS == 0)
+			op_table_retire(&s->ops_table, c / OP_SEGMENT_SLOTS);
+	}
+	if (c == start) {
+		spin_unlock(&s->commit_lock);
+		return 0;
+	}
+	uint64_t *w = &s->header->persisted_timestamp;
+	pm_store(w, c); /* W never exceeded C, so this raises it */
+	__atomic_store_n(&s->committed, c, __ATOMIC_SEQ_CST);
+	spin_unlock(&s->commit_lock);
+
+	/* a later raise may already be in the line: then this persists that one too */
+	s->ops.flush(w, sizeof(*w));
+	s->ops.drain();
+	raise_persisted(s, c);
+	waiters_wake(&s->waiters, c);
+	return 1;
+}
+
 void persisted_until(struct pmemstream *s, uint64_t target)
 {
 	unsigned spins = 0;
 
 	while (load_persisted(s) < target) {
+		if (raise_watermark_over_durable(s))
+			continue;
 		if (!commit_rounds(s, target) || load_persisted(s) < target)
 			backoff(&spins);
 	}
