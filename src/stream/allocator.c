@@ -193,6 +193,7 @@ static void take(struct pmemstream *s, struct pmemstream_region_runtime *rt)
 
 	spin_lock(&rt->lock);
 	rt->append_offset = first;
+	rt->zeroed_until = first;
 	rt->last_timestamp = 0;
 	rt->reservation_offset = INVALID_OFFSET;
 	rt->closing = 0;

@@ -19,10 +19,16 @@
 
 /* Above this pmem2's memcpy streams the payload with non-temporal stores. */
 #define NONTEMPORAL_COPY_THRESHOLD 256
+/*
+ * Below this a synchronous entry is written whole with non-temporal stores, into the zeroed
+ * window ahead of the tail (region_end_after); bigger ones would zero windows too often.
+ */
+#define STREAMED_ENTRY_LIMIT 97
 
 struct reservation {
 	uint64_t entry;
 	uint64_t total;
+	uint64_t flush_len; /* the entry, and the terminator behind it if one was written */
 	uint64_t timestamp;
 };
 
@@ -67,10 +73,13 @@ static int reserve_space(struct pmemstream *s, struct pmemstream_region_runtime 
 		return -1;
 	}
 	uint64_t total = entry_total_size(size);
-	/* written before the next reservation can place its header there */
-	region_write_terminator(s, entry + total, rt->end);
+	r->flush_len =
+		region_end_after(s, rt, entry, total, !manual && size < STREAMED_ENTRY_LIMIT);
 	__atomic_store_n(&rt->append_offset, entry + total, __ATOMIC_RELAXED);
 	if (manual) {
+		/* the user may write anywhere in the reservation: the window ends at it */
+		if (rt->zeroed_until > entry)
+			rt->zeroed_until = entry;
 		rt->reservation_offset = entry;
 		rt->reservation_size = size;
 		r->timestamp = INVALID_TIMESTAMP;
@@ -106,7 +115,7 @@ static int claim_reservation(struct pmemstream *s, struct pmemstream_region_runt
 		/* the reservation is the region's last one, so it may grow or shrink */
 		r->entry = entry;
 		r->total = entry_total_size(size);
-		region_write_terminator(s, entry + r->total, rt->end);
+		r->flush_len = region_end_after(s, rt, entry, r->total, 0);
 		__atomic_store_n(&rt->append_offset, entry + r->total, __ATOMIC_RELAXED);
 		r->timestamp = __atomic_fetch_add(&s->next_timestamp, 1, __ATOMIC_RELAXED);
 		rt->last_timestamp = r->timestamp;
@@ -140,17 +149,17 @@ static struct pmemstream_region_runtime *prepare(struct pmemstream *s,
 }
 
 static void fill_slot(struct pmemstream *s, struct op_slot *slot, enum op_kind kind,
-		      struct pmemstream_region_runtime *rt, const struct reservation *r)
+		      const struct reservation *r)
 {
 	slot->kind = kind;
 	slot->flush_addr = stream_ptr(s, r->entry);
-	slot->flush_len = region_flush_length(r->entry, r->total, rt->end);
+	slot->flush_len = r->flush_len;
 }
 
 static void publish_slot(struct pmemstream *s, struct op_slot *slot, enum op_kind kind,
-			 struct pmemstream_region_runtime *rt, const struct reservation *r)
+			 const struct reservation *r)
 {
-	fill_slot(s, slot, kind, rt, r);
+	fill_slot(s, slot, kind, r);
 	__atomic_store_n(&slot->timestamp, r->timestamp, __ATOMIC_RELEASE);
 }
 
@@ -159,20 +168,19 @@ static void publish_slot(struct pmemstream *s, struct op_slot *slot, enum op_kin
  * sequentially consistent store orders it before the look at the waiter list.
  */
 static void publish_slot_and_wake(struct pmemstream *s, struct op_slot *slot, enum op_kind kind,
-				  struct pmemstream_region_runtime *rt, const struct reservation *r)
+				  const struct reservation *r)
 {
-	fill_slot(s, slot, kind, rt, r);
+	fill_slot(s, slot, kind, r);
 	__atomic_store_n(&slot->timestamp, r->timestamp, __ATOMIC_SEQ_CST);
 	waiters_wake_fenced(&s->waiters, UINT64_MAX);
 }
 
 /* Synchronous completion of an entry the caller made durable itself (flushed, not drained). */
-static void finish_sync_durable(struct pmemstream *s, struct pmemstream_region_runtime *rt,
-				const struct reservation *r)
+static void finish_sync_durable(struct pmemstream *s, const struct reservation *r)
 {
 	struct op_slot *slot = commit_slot(s, r->timestamp);
 	s->ops.drain();
-	publish_slot(s, slot, OP_DURABLE, rt, r);
+	publish_slot(s, slot, OP_DURABLE, r);
 	persisted_until(s, r->timestamp);
 }
 
@@ -182,11 +190,10 @@ static void finish_sync_durable(struct pmemstream *s, struct pmemstream_region_r
  * appenders slower, not faster) and makes it durable with its own fence, in parallel with
  * other appenders; one watermark round then serves all of them (group commit).
  */
-static void finish_sync_cached(struct pmemstream *s, struct pmemstream_region_runtime *rt,
-			       const struct reservation *r)
+static void finish_sync_cached(struct pmemstream *s, const struct reservation *r)
 {
-	s->ops.flush(stream_ptr(s, r->entry), region_flush_length(r->entry, r->total, rt->end));
-	finish_sync_durable(s, rt, r);
+	s->ops.flush(stream_ptr(s, r->entry), r->flush_len);
+	finish_sync_durable(s, r);
 }
 
 /* What both appends do first: check the arguments and reserve space for the entry. */
@@ -223,7 +230,7 @@ int pmemstream_append(struct pmemstream *stream, struct pmemstream_region region
 		return -1;
 
 	char *dst = stream_ptr(s, r.entry);
-	uint64_t flush_len = region_flush_length(r.entry, r.total, rt->end);
+	uint64_t flush_len = r.flush_len;
 	if (size >= NONTEMPORAL_COPY_THRESHOLD) {
 		/*
 		 * Header (and, earlier, the terminator) first: pmem2's copy flushes every line it
@@ -242,12 +249,25 @@ int pmemstream_append(struct pmemstream *stream, struct pmemstream_region region
 		if (end > covered)
 			s->ops.flush(covered, (size_t)(end - covered));
 		/* non-temporal stores are ordered only by a fence of this thread */
-		finish_sync_durable(s, rt, &r);
-	} else {
+		finish_sync_durable(s, &r);
+	} else if (size < STREAMED_ENTRY_LIMIT) {
+		/*
+		 * Header and payload in one non-temporal stream: the zeroed window behind
+		 * the entry leaves no line to flush, and no line is read for ownership.
+		 */
+		uint64_t image[(ENTRY_HEADER_SIZE + STREAMED_ENTRY_LIMIT) / sizeof(uint64_t)];
+		struct entry_header *h = (struct entry_header *)image;
+		h->size_and_type = (uint64_t)size | SPAN_ENTRY;
+		h->timestamp = r.timestamp;
 		if (size > 0)
-			memcpy(dst + ENTRY_HEADER_SIZE, data, size);
+			memcpy(h + 1, data, size);
+		s->ops.memcpy(dst, image, ENTRY_HEADER_SIZE + size,
+			      PMEM2_F_MEM_NONTEMPORAL | PMEM2_F_MEM_NODRAIN);
+		finish_sync_durable(s, &r);
+	} else {
+		memcpy(dst + ENTRY_HEADER_SIZE, data, size);
 		write_header(s, r.entry, size, r.timestamp);
-		finish_sync_cached(s, rt, &r);
+		finish_sync_cached(s, &r);
 	}
 
 	if (new_entry != NULL)
@@ -285,7 +305,7 @@ int pmemstream_async_append(struct pmemstream *stream, struct vdm *vdm,
 		if (!commit_poll_copy(s, slot))
 			kind = OP_COPY;
 	}
-	publish_slot_and_wake(s, slot, kind, rt, &r);
+	publish_slot_and_wake(s, slot, kind, &r);
 
 	if (new_entry != NULL)
 		new_entry->offset = r.entry;
@@ -350,7 +370,7 @@ int pmemstream_publish(struct pmemstream *stream, struct pmemstream_region regio
 	if (rt == NULL)
 		return -1;
 
-	finish_sync_cached(s, rt, &r);
+	finish_sync_cached(s, &r);
 	return 0;
 }
 
@@ -366,6 +386,6 @@ int pmemstream_async_publish(struct pmemstream *stream, struct pmemstream_region
 		return -1;
 
 	struct op_slot *slot = commit_slot(s, r.timestamp);
-	publish_slot_and_wake(s, slot, OP_FLUSH, rt, &r);
+	publish_slot_and_wake(s, slot, OP_FLUSH, &r);
 	return 0;
 }

@@ -111,11 +111,37 @@ void region_write_terminator(struct pmemstream *s, uint64_t offset, uint64_t end
 		pm_store_relaxed(&e->timestamp, INVALID_TIMESTAMP);
 }
 
-/* The entry plus its terminator, clipped to the region end. */
-uint64_t region_flush_length(uint64_t entry, uint64_t total, uint64_t end)
+/* Bytes zeroed ahead of the append offset at a time, for small entries. */
+#define ZERO_WINDOW 4096
+
+/*
+ * Under rt->lock, for a new entry [entry, entry + total): makes what follows it read as the
+ * end of the region's entries, and returns how much from entry on must be flushed with it.
+ * Nothing needs writing inside the zeroed window. extend_window (small entries): the window
+ * is extended and persisted, once for many entries, so their appenders write nothing but the
+ * entry (streamed with non-temporal stores, no line left to flush). Otherwise a terminator
+ * is written before the next reservation can place its header there, flushed with the entry.
+ */
+uint64_t region_end_after(struct pmemstream *s, struct pmemstream_region_runtime *rt,
+			  uint64_t entry, uint64_t total, int extend_window)
 {
-	uint64_t len = total + ENTRY_HEADER_SIZE;
-	return len < end - entry ? len : end - entry;
+	uint64_t next = entry + total;
+	uint64_t need = rt->end - next < ENTRY_HEADER_SIZE ? rt->end : next + ENTRY_HEADER_SIZE;
+	if (need <= rt->zeroed_until)
+		return total;
+	if (extend_window) {
+		uint64_t from = rt->zeroed_until > entry ? rt->zeroed_until : entry;
+		uint64_t to = ALIGN_UP(from + ZERO_WINDOW, (uint64_t)CACHELINE_SIZE);
+		if (to < need)
+			to = need;
+		if (to > rt->end)
+			to = rt->end;
+		s->ops.memset(stream_ptr(s, from), 0, to - from, 0);
+		rt->zeroed_until = to;
+		return total;
+	}
+	region_write_terminator(s, next, rt->end);
+	return need - entry;
 }
 
 int region_open_for_write(struct pmemstream_region_runtime *rt)
@@ -143,6 +169,7 @@ int region_open_for_write(struct pmemstream_region_runtime *rt)
 		pm_store(&h->max_valid_timestamp, UINT64_MAX);
 		s->ops.persist(&h->max_valid_timestamp, sizeof(uint64_t));
 		__atomic_store_n(&rt->append_offset, tail, __ATOMIC_RELAXED);
+		rt->zeroed_until = tail;
 		__atomic_store_n(&rt->writable, 1, __ATOMIC_RELEASE);
 	}
 	spin_unlock(&rt->lock);

@@ -41,6 +41,7 @@ struct pmemstream_region_runtime {
 	int writable; /* write-open done (spec 3.4); read lock-free with acquire */
 	int closing;  /* region_free is waiting for in-flight operations */
 	uint64_t append_offset;
+	uint64_t zeroed_until;	     /* [append_offset, zeroed_until) is durably zero */
 	uint64_t last_timestamp;     /* highest timestamp handed out for this region */
 	uint64_t reservation_offset; /* outstanding manual reservation, or INVALID_OFFSET */
 	uint64_t reservation_size;
@@ -108,7 +109,8 @@ int entry_is_valid(struct pmemstream *s, struct pmemstream_region_runtime *rt, u
 		   uint64_t committed, uint64_t max_valid, uint64_t prev_ts, uint64_t *total,
 		   uint64_t *ts_out);
 void region_write_terminator(struct pmemstream *s, uint64_t offset, uint64_t end);
-uint64_t region_flush_length(uint64_t entry, uint64_t total, uint64_t end);
+uint64_t region_end_after(struct pmemstream *s, struct pmemstream_region_runtime *rt,
+			  uint64_t entry, uint64_t total, int extend_window);
 
 /* allocator.c */
 int allocator_recover(struct pmemstream *s);

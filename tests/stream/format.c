@@ -434,6 +434,43 @@ static void test_non_increasing_timestamps(void)
 	tm_destroy(&tm);
 }
 
+/*
+ * A reservation published smaller than reserved leaves the user's bytes behind the entry;
+ * appends after it must not take them for entries (the zeroed window ahead of the tail
+ * may not be trusted across a reservation).
+ */
+static void test_reservation_leftovers(void)
+{
+	struct test_map tm;
+	tm_create(&tm, "format-leftovers", 64 * KiB + BLK);
+	struct pmemstream *s = tm_stream(&tm, BLK);
+	struct pmemstream_region a = alloc_region(s, BLK - 64);
+	struct pmemstream_region b = alloc_region(s, BLK - 64);
+	append_u64(s, b, 1); /* the window ahead of b's tail is zeroed now */
+
+	struct pmemstream_entry e;
+	void *data;
+	UT_ASSERTeq(pmemstream_reserve(s, b, NULL, 256, &e, &data), 0);
+	uint64_t published = pmemstream_committed_timestamp(s) + 1;
+	/* what looks like an entry right behind the next append, with a timestamp after it */
+	uint64_t *fake = (uint64_t *)((char *)data + 2 * entry_total(8) - 16);
+	fake[0] = 8 | ENTRY_T;
+	fake[1] = published + 2;
+	fake[2] = 0xbad;
+	UT_ASSERTeq(pmemstream_publish(s, b, NULL, e, 8), 0);
+	struct pmemstream_entry next = append_u64(s, b, 2);
+	UT_ASSERTeq(next.offset, e.offset + entry_total(8));
+	UT_ASSERTeq(pmemstream_entry_timestamp(s, next), published + 1);
+	append_u64(s, a, 3); /* published + 2: the fake timestamp is committed now */
+	UT_ASSERTeq(count_entries(s, b), 3);
+	pmemstream_delete(&s);
+
+	s = tm_stream(&tm, BLK);
+	UT_ASSERTeq(count_entries(s, b), 3);
+	pmemstream_delete(&s);
+	tm_destroy(&tm);
+}
+
 int main(void)
 {
 	test_new_stream_layout(4096, 4096, 1 * MiB);
@@ -450,5 +487,6 @@ int main(void)
 	test_torn_entries();
 	test_entry_crossing_region_end();
 	test_non_increasing_timestamps();
+	test_reservation_leftovers();
 	return 0;
 }
