@@ -120,6 +120,7 @@ static int commit_round(struct pmemstream *s)
 	int raise_w = durable > *w;
 	if (raise_w) {
 		pm_store(w, durable);
+		__atomic_store_n(&s->w_stored, durable, __ATOMIC_RELAXED);
 		s->ops.flush(w, sizeof(*w));
 	}
 	if (flushed || raise_w)
@@ -193,6 +194,7 @@ static int raise_watermark_over_durable(struct pmemstream *s)
 	}
 	uint64_t *w = &s->header->persisted_timestamp;
 	pm_store(w, c); /* W never exceeded C, so this raises it */
+	__atomic_store_n(&s->w_stored, c, __ATOMIC_RELAXED);
 	__atomic_store_n(&s->committed, c, __ATOMIC_SEQ_CST);
 	spin_unlock(&s->commit_lock);
 
@@ -209,6 +211,15 @@ void persisted_until(struct pmemstream *s, uint64_t target)
 	unsigned spins = 0;
 
 	while (load_persisted(s) < target) {
+		/*
+		 * A watermark covering target is on its way to the media, and whoever stored it
+		 * raises persisted after its fence: wait for that instead of contending for the
+		 * commit lock with threads that have work to do.
+		 */
+		if (__atomic_load_n(&s->w_stored, __ATOMIC_RELAXED) >= target) {
+			backoff(&spins);
+			continue;
+		}
 		if (raise_watermark_over_durable(s))
 			continue;
 		if (!commit_rounds(s, target) || load_persisted(s) < target)

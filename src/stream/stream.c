@@ -175,6 +175,7 @@ int pmemstream_from_map(struct pmemstream **stream, size_t block_size, struct pm
 	uint64_t w = s->header->persisted_timestamp;
 	s->committed = w;
 	s->persisted = w;
+	s->w_stored = w;
 	s->next_timestamp = w + 1;
 	copy_notifier_init(s);
 

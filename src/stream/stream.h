@@ -62,6 +62,8 @@ struct pmemstream {
 	_Alignas(CACHELINE_SIZE) uint64_t next_timestamp;
 	_Alignas(CACHELINE_SIZE) uint64_t committed;
 	_Alignas(CACHELINE_SIZE) uint64_t persisted; /* shadow of the durable watermark */
+	/* the highest W stored in the header; its storer raises persisted after its fence */
+	_Alignas(CACHELINE_SIZE) uint64_t w_stored;
 	_Alignas(CACHELINE_SIZE) int commit_lock;
 	/* the last commit stopped at a copy whose mover will not report completion */
 	int commit_waits_silently;
