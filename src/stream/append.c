@@ -30,7 +30,11 @@ struct reservation {
 	uint64_t total;
 	uint64_t flush_len; /* the entry, and the terminator behind it if one was written */
 	uint64_t timestamp;
+	int follows_own; /* the region's previous entry was this thread's */
 };
+
+/* Its address tells the threads apart. */
+static _Thread_local char Appender_id;
 
 static int space_error(struct pmemstream_region_runtime *rt, size_t size)
 {
@@ -76,6 +80,8 @@ static int reserve_space(struct pmemstream *s, struct pmemstream_region_runtime 
 	r->flush_len =
 		region_end_after(s, rt, entry, total, !manual && size < STREAMED_ENTRY_LIMIT);
 	__atomic_store_n(&rt->append_offset, entry + total, __ATOMIC_RELAXED);
+	r->follows_own = rt->last_appender == &Appender_id;
+	rt->last_appender = &Appender_id;
 	if (manual) {
 		/* the user may write anywhere in the reservation: the window ends at it */
 		if (rt->zeroed_until > entry)
@@ -250,10 +256,12 @@ int pmemstream_append(struct pmemstream *stream, struct pmemstream_region region
 			s->ops.flush(covered, (size_t)(end - covered));
 		/* non-temporal stores are ordered only by a fence of this thread */
 		finish_sync_durable(s, &r);
-	} else if (size < STREAMED_ENTRY_LIMIT) {
+	} else if (size < STREAMED_ENTRY_LIMIT && r.follows_own) {
 		/*
 		 * Header and payload in one non-temporal stream: the zeroed window behind
-		 * the entry leaves no line to flush, and no line is read for ownership.
+		 * the entry leaves no line to flush, and no line is read for ownership. Only
+		 * behind an entry of this thread: a line still being written by another core
+		 * makes partial non-temporal stores to it slower than the cache.
 		 */
 		uint64_t image[(ENTRY_HEADER_SIZE + STREAMED_ENTRY_LIMIT) / sizeof(uint64_t)];
 		struct entry_header *h = (struct entry_header *)image;

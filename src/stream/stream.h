@@ -42,6 +42,7 @@ struct pmemstream_region_runtime {
 	int closing;  /* region_free is waiting for in-flight operations */
 	uint64_t append_offset;
 	uint64_t zeroed_until;	     /* [append_offset, zeroed_until) is durably zero */
+	const void *last_appender;   /* the thread that reserved the last entry */
 	uint64_t last_timestamp;     /* highest timestamp handed out for this region */
 	uint64_t reservation_offset; /* outstanding manual reservation, or INVALID_OFFSET */
 	uint64_t reservation_size;
