@@ -273,7 +273,8 @@ int pmemstream_append(struct pmemstream *stream, struct pmemstream_region region
 			      PMEM2_F_MEM_NONTEMPORAL | PMEM2_F_MEM_NODRAIN);
 		finish_sync_durable(s, &r);
 	} else {
-		memcpy(dst + ENTRY_HEADER_SIZE, data, size);
+		if (size > 0)
+			memcpy(dst + ENTRY_HEADER_SIZE, data, size);
 		write_header(s, r.entry, size, r.timestamp);
 		finish_sync_cached(s, &r);
 	}

@@ -204,6 +204,13 @@ static void test_append(struct pmemstream *s, struct pmemstream_region r)
 	UT_ASSERTeq(pmemstream_append(s, r, NULL, &v, 8, NULL), 0);
 	UT_ASSERTeq(pmemstream_committed_timestamp(s), ts + 2);
 	UT_ASSERTeq(pmemstream_persisted_timestamp(s), ts + 2);
+
+	/* size 0 with NULL data as a region's first entry (written through the cache) */
+	struct pmemstream_region fresh = alloc_region(s, 1024);
+	UT_ASSERTeq(pmemstream_append(s, fresh, NULL, NULL, 0, &e), 0);
+	UT_ASSERTeq(pmemstream_entry_size(s, e), 0);
+	UT_ASSERTeq(count_entries(s, fresh), 1);
+	UT_ASSERTeq(pmemstream_region_free(s, fresh), 0);
 }
 
 static void test_async(struct pmemstream *s, struct pmemstream_region r)
