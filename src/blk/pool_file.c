@@ -44,6 +44,26 @@ static void set_pmem2_error(int ret, const char *what)
 	errmsg_set(err, "%s: %s", what, pmem2_errormsg());
 }
 
+/*
+ * The library's own mapping of the file (when libpmem2's persistence is not what is asked
+ * for), with the persistence functions that go with it.
+ */
+static int map_own(struct pool_file *pf, size_t len, int mmap_flags,
+		   enum pmem2_granularity granularity, const struct pmem_ops *functions)
+{
+	void *addr = mmap(NULL, len, PROT_READ | PROT_WRITE, mmap_flags, pf->fd, 0);
+	if (addr == MAP_FAILED) {
+		errmsg_set_errno(errno, "mmap");
+		return -1;
+	}
+	pf->own_mapping = addr;
+	pf->granularity = granularity;
+	pf->ops = *functions;
+	pf->ops.base = addr;
+	pf->ops.size = len;
+	return 0;
+}
+
 #if defined(__x86_64__)
 #include <cpuid.h>
 #include <immintrin.h>
@@ -135,22 +155,15 @@ static int map_forced_pmem(struct pool_file *pf, size_t len)
 	else
 		Forced_flush = flush_clflush;
 
-	void *addr = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, pf->fd, 0);
-	if (addr == MAP_FAILED) {
-		errmsg_set_errno(errno, "mmap");
-		return -1;
-	}
-	pf->own_mapping = addr;
-	pf->granularity = PMEM2_GRANULARITY_CACHE_LINE;
-	pf->ops.base = addr;
-	pf->ops.size = len;
-	pf->ops.persist = forced_persist;
-	pf->ops.flush = Forced_flush;
-	pf->ops.drain = forced_drain;
-	pf->ops.memcpy = forced_memmove;
-	pf->ops.memmove = forced_memmove;
-	pf->ops.memset = forced_memset;
-	return 0;
+	const struct pmem_ops functions = {
+		.persist = forced_persist,
+		.flush = Forced_flush,
+		.drain = forced_drain,
+		.memcpy = forced_memmove,
+		.memmove = forced_memmove,
+		.memset = forced_memset,
+	};
+	return map_own(pf, len, MAP_SHARED, PMEM2_GRANULARITY_CACHE_LINE, &functions);
 }
 #endif
 
@@ -185,22 +198,15 @@ static void *msync_memset(void *dst, int c, size_t len, unsigned flags)
 
 static int map_forced_nonpmem(struct pool_file *pf, size_t len)
 {
-	void *addr = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, pf->fd, 0);
-	if (addr == MAP_FAILED) {
-		errmsg_set_errno(errno, "mmap");
-		return -1;
-	}
-	pf->own_mapping = addr;
-	pf->granularity = PMEM2_GRANULARITY_PAGE;
-	pf->ops.base = addr;
-	pf->ops.size = len;
-	pf->ops.persist = msync_flush;
-	pf->ops.flush = msync_flush;
-	pf->ops.drain = msync_drain;
-	pf->ops.memcpy = msync_memmove;
-	pf->ops.memmove = msync_memmove;
-	pf->ops.memset = msync_memset;
-	return 0;
+	static const struct pmem_ops functions = {
+		.persist = msync_flush,
+		.flush = msync_flush,
+		.drain = msync_drain,
+		.memcpy = msync_memmove,
+		.memmove = msync_memmove,
+		.memset = msync_memset,
+	};
+	return map_own(pf, len, MAP_SHARED, PMEM2_GRANULARITY_PAGE, &functions);
 }
 
 /* A private mapping never reaches the file: plain CPU copies, no flushes. */
@@ -232,23 +238,15 @@ static void private_drain(void)
  */
 static int map_private(struct pool_file *pf, size_t len)
 {
-	void *addr =
-		mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_NORESERVE, pf->fd, 0);
-	if (addr == MAP_FAILED) {
-		errmsg_set_errno(errno, "mmap");
-		return -1;
-	}
-	pf->own_mapping = addr;
-	pf->granularity = PMEM2_GRANULARITY_BYTE;
-	pf->ops.base = addr;
-	pf->ops.size = len;
-	pf->ops.persist = private_flush;
-	pf->ops.flush = private_flush;
-	pf->ops.drain = private_drain;
-	pf->ops.memcpy = private_memmove;
-	pf->ops.memmove = private_memmove;
-	pf->ops.memset = private_memset;
-	return 0;
+	static const struct pmem_ops functions = {
+		.persist = private_flush,
+		.flush = private_flush,
+		.drain = private_drain,
+		.memcpy = private_memmove,
+		.memmove = private_memmove,
+		.memset = private_memset,
+	};
+	return map_own(pf, len, MAP_PRIVATE | MAP_NORESERVE, PMEM2_GRANULARITY_BYTE, &functions);
 }
 
 static int map_pmem2(struct pool_file *pf, size_t len)
@@ -276,44 +274,40 @@ static int map_pmem2(struct pool_file *pf, size_t len)
 	return ret == 0 ? 0 : -1;
 }
 
-int pool_file_map(struct pool_file *pf, size_t len, bool is_private)
+/* libpmem2's mapping and persistence functions */
+static int map_libpmem2(struct pool_file *pf, size_t len)
 {
-	pf->is_private = is_private;
-	pf->size = len;
-	if (is_private) {
-		if (map_private(pf, len) != 0)
-			return -1;
-		pf->base = pf->ops.base;
-		return 0;
-	}
-
-	if (Forced_pmem == 0) {
-		if (map_forced_nonpmem(pf, len) != 0)
-			return -1;
-		pf->base = pf->ops.base;
-		return 0;
-	}
-#if defined(__x86_64__)
-	if (Forced_pmem == 1) {
-		if (map_forced_pmem(pf, len) != 0)
-			return -1;
-		pf->base = pf->ops.base;
-		return 0;
-	}
-#endif
-
 	int ret = pmem2_source_from_fd(&pf->src, pf->fd);
 	if (ret != 0) {
 		set_pmem2_error(ret, "pmem2_source_from_fd");
 		return -1;
 	}
-	ret = map_pmem2(pf, len);
-	if (ret != 0) {
+	if (map_pmem2(pf, len) != 0) {
 		pmem2_source_delete(&pf->src);
 		return -1;
 	}
 	pf->granularity = pmem2_map_get_store_granularity(pf->map);
 	pmem_ops_init(&pf->ops, pf->map);
+	return 0;
+}
+
+int pool_file_map(struct pool_file *pf, size_t len, bool is_private)
+{
+	pf->is_private = is_private;
+	pf->size = len;
+	int ret;
+	if (is_private)
+		ret = map_private(pf, len);
+	else if (Forced_pmem == 0)
+		ret = map_forced_nonpmem(pf, len);
+#if defined(__x86_64__)
+	else if (Forced_pmem == 1)
+		ret = map_forced_pmem(pf, len);
+#endif
+	else
+		ret = map_libpmem2(pf, len);
+	if (ret != 0)
+		return -1;
 	pf->base = pf->ops.base;
 	return 0;
 }
