@@ -319,6 +319,28 @@ static void info_repair(void)
 	unlink(Path);
 }
 
+/* Pair 'pair' of the flog: both halves (still in their initial state) name 'entry' as free. */
+static void set_flog_free_block(const struct bt_arena *a, unsigned pair, uint32_t entry)
+{
+	bt_write_u32(Path, a->flog + pair * 64 + 4, entry);
+	bt_write_u32(Path, a->flog + pair * 64 + 8, entry);
+}
+
+/*
+ * The pool at Path opens, refuses writes to its arena with EIO, keeps block 2 readable, and
+ * pmemblk_check calls it inconsistent.
+ */
+static void expect_writes_refused(void)
+{
+	unsigned char buf[512] = {0};
+	PMEMblkpool *pbp = pmemblk_open(Path, 512);
+	UT_ASSERT(pbp != NULL);
+	UT_ASSERT_ERR(pmemblk_write(pbp, buf, 2), -1, EIO);
+	UT_ASSERTeq(bt_read_value(pbp, 2), 2);
+	pmemblk_close(pbp);
+	UT_ASSERTeq(pmemblk_check(Path, 512), 0);
+}
+
 /* Info blocks whose fields are inconsistent with the pool are refused with EINVAL. */
 static void info_sanity(void)
 {
@@ -370,28 +392,13 @@ static void info_sanity(void)
 	bt_write_u32(Path, a.map + 4 * 7, 0);
 
 	/* a free block beyond the arena in the flog: the arena refuses writes */
-	bt_write_u32(Path, a.flog + 200 * 64 + 4, 0x80000000 | (a.internal_nlba + 1));
-	bt_write_u32(Path, a.flog + 200 * 64 + 8, 0x80000000 | (a.internal_nlba + 1));
-	pbp = pmemblk_open(Path, 512);
-	UT_ASSERT(pbp != NULL);
-	UT_ASSERT_ERR(pmemblk_write(pbp, buf, 2), -1, EIO);
-	UT_ASSERTeq(bt_read_value(pbp, 2), 2);
-	pmemblk_close(pbp);
-	UT_ASSERTeq(pmemblk_check(Path, 512), 0);
+	set_flog_free_block(&a, 200, 0x80000000 | (a.internal_nlba + 1));
+	expect_writes_refused();
 
 	/* two flog pairs holding one free block: the arena refuses writes */
-	bt_write_u32(Path, a.flog + 200 * 64 + 4, 0);
-	bt_write_u32(Path, a.flog + 200 * 64 + 8, 0);
-	bt_write_u32(Path, a.flog + 201 * 64 + 4, 0x80000000 | (a.internal_nlba - 56));
-	bt_write_u32(Path, a.flog + 201 * 64 + 8, 0x80000000 | (a.internal_nlba - 56));
-	bt_write_u32(Path, a.flog + 200 * 64 + 4, 0x80000000 | (a.internal_nlba - 56));
-	bt_write_u32(Path, a.flog + 200 * 64 + 8, 0x80000000 | (a.internal_nlba - 56));
-	pbp = pmemblk_open(Path, 512);
-	UT_ASSERT(pbp != NULL);
-	UT_ASSERT_ERR(pmemblk_write(pbp, buf, 2), -1, EIO);
-	UT_ASSERTeq(bt_read_value(pbp, 2), 2);
-	pmemblk_close(pbp);
-	UT_ASSERTeq(pmemblk_check(Path, 512), 0);
+	set_flog_free_block(&a, 201, 0x80000000 | (a.internal_nlba - 56));
+	set_flog_free_block(&a, 200, 0x80000000 | (a.internal_nlba - 56));
+	expect_writes_refused();
 
 	/* a flog lba out of range */
 	bt_write_u32(Path, a.flog + 200 * 64, 0x7FFFFFFF); /* pair 200: still initial, current */
