@@ -74,6 +74,22 @@ static int slot_published(struct pmemstream *s, uint64_t ts, struct op_slot **sl
 	return 1;
 }
 
+/* Called for each timestamp a commit passes: the segment ending with ts is needed no more. */
+static void retire_passed(struct pmemstream *s, uint64_t ts)
+{
+	if ((ts + 1) % OP_SEGMENT_SLOTS == 0)
+		op_table_retire(&s->ops_table, ts / OP_SEGMENT_SLOTS);
+}
+
+/* Raises the header's W (not yet flushed) and its shadow w_stored; returns the field. */
+static uint64_t *store_watermark(struct pmemstream *s, uint64_t w)
+{
+	uint64_t *field = &s->header->persisted_timestamp;
+	pm_store(field, w);
+	__atomic_store_n(&s->w_stored, w, __ATOMIC_RELAXED);
+	return field;
+}
+
 /* persisted only grows, also when watermark fences finish out of order (see below) */
 static void raise_persisted(struct pmemstream *s, uint64_t w)
 {
@@ -111,16 +127,13 @@ static int commit_round(struct pmemstream *s)
 			s->ops.flush(slot->flush_addr, slot->flush_len);
 			flushed = 1;
 		}
-		if ((ts + 1) % OP_SEGMENT_SLOTS == 0)
-			op_table_retire(&s->ops_table, ts / OP_SEGMENT_SLOTS);
+		retire_passed(s, ts);
 	}
 
 	/* only what an earlier fence made durable may be covered by this one */
-	uint64_t *w = &s->header->persisted_timestamp;
-	int raise_w = durable > *w;
+	int raise_w = durable > s->header->persisted_timestamp;
 	if (raise_w) {
-		pm_store(w, durable);
-		__atomic_store_n(&s->w_stored, durable, __ATOMIC_RELAXED);
+		uint64_t *w = store_watermark(s, durable);
 		s->ops.flush(w, sizeof(*w));
 	}
 	if (flushed || raise_w)
@@ -183,18 +196,13 @@ static int raise_watermark_over_durable(struct pmemstream *s)
 	uint64_t start = __atomic_load_n(&s->committed, __ATOMIC_RELAXED);
 	uint64_t c = start;
 	struct op_slot *slot;
-	while (slot_published(s, c + 1, &slot) && slot->kind == OP_DURABLE) {
-		c++;
-		if ((c + 1) % OP_SEGMENT_SLOTS == 0)
-			op_table_retire(&s->ops_table, c / OP_SEGMENT_SLOTS);
-	}
+	while (slot_published(s, c + 1, &slot) && slot->kind == OP_DURABLE)
+		retire_passed(s, ++c);
 	if (c == start) {
 		spin_unlock(&s->commit_lock);
 		return 0;
 	}
-	uint64_t *w = &s->header->persisted_timestamp;
-	pm_store(w, c); /* W never exceeded C, so this raises it */
-	__atomic_store_n(&s->w_stored, c, __ATOMIC_RELAXED);
+	uint64_t *w = store_watermark(s, c); /* W never exceeded C, so this raises it */
 	__atomic_store_n(&s->committed, c, __ATOMIC_SEQ_CST);
 	spin_unlock(&s->commit_lock);
 
