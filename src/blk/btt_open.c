@@ -56,21 +56,11 @@ static int info_sane(const struct btt *b, const struct btt_info *info, uint64_t 
 	bool aligned = info->mapoff % sizeof(uint32_t) == 0 &&
 		       info->flogoff % sizeof(uint64_t) == 0 &&
 		       info->infooff % sizeof(uint64_t) == 0;
-	bool fits =
-		aligned && info->internal_lbasize >= b->bsize &&
-		info->internal_nlba <= BTT_MAP_ENTRY_LBA_MASK + 1ULL &&
-		info->external_nlba <= info->internal_nlba && info->nfree <= info->internal_nlba &&
-		range_fits(info->dataoff, (uint64_t)info->internal_nlba * info->internal_lbasize,
-			   arena_size) &&
-		range_fits(info->mapoff, (uint64_t)info->external_nlba * BTT_MAP_ENTRY_SIZE,
-			   arena_size) &&
-		range_fits(info->flogoff, (uint64_t)info->nfree * BTT_FLOG_PAIR_ALIGN,
-			   arena_size) &&
-		range_fits(info->infooff, sizeof(struct btt_info), arena_size);
-	if (!fits) {
-		errmsg_set(EINVAL, "BTT info block describes regions outside its arena");
-		return -1;
-	}
+	bool counts = info->internal_lbasize >= b->bsize &&
+		      info->internal_nlba <= BTT_MAP_ENTRY_LBA_MASK + 1ULL &&
+		      info->external_nlba <= info->internal_nlba &&
+		      info->nfree <= info->internal_nlba;
+	/* the primary info block, the data blocks, the map, the flog, the backup info block */
 	const struct extent parts[] = {
 		{0, sizeof(struct btt_info)},
 		{info->dataoff, (uint64_t)info->internal_nlba * info->internal_lbasize},
@@ -78,7 +68,15 @@ static int info_sane(const struct btt *b, const struct btt_info *info, uint64_t 
 		{info->flogoff, (uint64_t)info->nfree * BTT_FLOG_PAIR_ALIGN},
 		{info->infooff, sizeof(struct btt_info)},
 	};
-	if (!extents_disjoint(parts, sizeof(parts) / sizeof(parts[0]))) {
+	const size_t nparts = sizeof(parts) / sizeof(parts[0]);
+	bool fits = aligned && counts;
+	for (size_t i = 0; fits && i < nparts; i++)
+		fits = range_fits(parts[i].off, parts[i].len, arena_size);
+	if (!fits) {
+		errmsg_set(EINVAL, "BTT info block describes regions outside its arena");
+		return -1;
+	}
+	if (!extents_disjoint(parts, nparts)) {
 		errmsg_set(EINVAL, "BTT info block describes overlapping regions");
 		return -1;
 	}
