@@ -113,22 +113,22 @@ static int region_alive(struct pmemstream_entry_iterator *it)
 	       __atomic_load_n(&it->rt->generation, __ATOMIC_ACQUIRE) == it->generation;
 }
 
-static int valid_at(struct pmemstream_entry_iterator *it, uint64_t offset, uint64_t prev_ts,
-		    uint64_t *total, uint64_t *ts)
+/* Whether an entry follows it->prev_ts at offset; its total size and timestamp if so. */
+static int valid_at(struct pmemstream_entry_iterator *it, uint64_t offset, uint64_t *total,
+		    uint64_t *ts)
 {
 	struct pmemstream *s = it->stream;
 	if (offset == INVALID_OFFSET || !region_alive(it))
 		return 0;
 	uint64_t committed = load_committed(s);
 	uint64_t max_valid = pm_load(&region_hdr(s, it->rt->offset)->max_valid_timestamp);
-	return entry_is_valid(s, it->rt, offset, committed, max_valid, prev_ts, total, ts);
+	return entry_is_valid(s, it->rt, offset, committed, max_valid, it->prev_ts, total, ts);
 }
 
 int pmemstream_entry_iterator_is_valid(struct pmemstream_entry_iterator *iterator)
 {
 	uint64_t total, ts;
-	if (iterator == NULL ||
-	    !valid_at(iterator, iterator->offset, iterator->prev_ts, &total, &ts))
+	if (iterator == NULL || !valid_at(iterator, iterator->offset, &total, &ts))
 		return -1;
 	return 0;
 }
@@ -137,8 +137,7 @@ void pmemstream_entry_iterator_next(struct pmemstream_entry_iterator *iterator)
 {
 	uint64_t total, ts;
 	/* at the tail (nothing valid yet) the iterator stays put, to report what comes next */
-	if (iterator != NULL &&
-	    valid_at(iterator, iterator->offset, iterator->prev_ts, &total, &ts)) {
+	if (iterator != NULL && valid_at(iterator, iterator->offset, &total, &ts)) {
 		iterator->offset += total;
 		iterator->prev_ts = ts;
 	}
@@ -151,15 +150,14 @@ void pmemstream_entry_iterator_seek_first(struct pmemstream_entry_iterator *iter
 	uint64_t first = iterator->rt->offset + REGION_HEADER_SIZE;
 	uint64_t total, ts;
 	iterator->prev_ts = 0;
-	iterator->offset = valid_at(iterator, first, 0, &total, &ts) ? first : INVALID_OFFSET;
+	iterator->offset = valid_at(iterator, first, &total, &ts) ? first : INVALID_OFFSET;
 }
 
 struct pmemstream_entry pmemstream_entry_iterator_get(struct pmemstream_entry_iterator *iterator)
 {
 	struct pmemstream_entry entry = {INVALID_OFFSET};
 	uint64_t total, ts;
-	if (iterator != NULL &&
-	    valid_at(iterator, iterator->offset, iterator->prev_ts, &total, &ts))
+	if (iterator != NULL && valid_at(iterator, iterator->offset, &total, &ts))
 		entry.offset = iterator->offset;
 	return entry;
 }
