@@ -102,9 +102,23 @@ void btt_free_arenas(struct btt *b);
 /* Lays the namespace out if this is the first change; 0 or -1 with errno. */
 int btt_ensure_layout(struct btt *b);
 
-/* range check; arena and pre-map LBA of an external LBA */
-int btt_lba_check(const struct btt *b, uint64_t lba);
-struct btt_arena *btt_lba_to_arena(struct btt *b, uint64_t lba, uint32_t *premap_lba);
+/* range check (-1/EINVAL); arena and pre-map LBA of an external LBA */
+int btt_lba_check_failed(const struct btt *b);
+static inline int btt_lba_check(const struct btt *b, uint64_t lba)
+{
+	return likely(lba < b->nlba) ? 0 : btt_lba_check_failed(b);
+}
+
+static inline struct btt_arena *btt_lba_to_arena(struct btt *b, uint64_t lba, uint32_t *premap_lba)
+{
+	struct btt_arena *a = b->arenas;
+	while (lba >= a->external_nlba) {
+		lba -= a->external_nlba;
+		a++;
+	}
+	*premap_lba = (uint32_t)lba;
+	return a;
+}
 
 /* -1/EIO if the arena refuses changes */
 int btt_arena_writable(struct btt_arena *a);
@@ -139,6 +153,38 @@ int btt_commit(struct btt *b, struct btt_arena *a, unsigned lane, uint32_t prema
  */
 uint32_t btt_read_begin(struct btt_arena *a, unsigned lane, uint32_t premap_lba, bool *zero,
 			int *err);
-void btt_read_end(struct btt_arena *a, unsigned lane);
+
+/*
+ * The read protocol's core: publishes the entry premap_lba maps to in the lane's RTT
+ * slot, repeating until the map still holds it afterwards, and returns it (of any
+ * kind: a zero or error entry in the slot matches no writer's free block, so the checks
+ * on the entry need not hold up the publication).
+ */
+static inline uint32_t btt_read_publish(struct btt_arena *a, unsigned lane, uint32_t premap_lba)
+{
+	_Atomic uint32_t *slot = &a->rtt[lane].entry;
+	uint32_t *map_entry = &a->map[premap_lba];
+	uint32_t entry = __atomic_load_n(map_entry, __ATOMIC_ACQUIRE);
+	for (;;) {
+		/* a writer that replaced the entry meanwhile may have handed its block out */
+		atomic_store_explicit(slot, entry, memory_order_seq_cst);
+		uint32_t latest = __atomic_load_n(map_entry, __ATOMIC_SEQ_CST);
+		if (likely(latest == entry))
+			return entry;
+		entry = latest;
+	}
+}
+
+/* a NORMAL entry naming a block of the arena: copy it */
+static inline bool btt_entry_is_data(const struct btt_arena *a, uint32_t entry)
+{
+	return (entry & BTT_MAP_ENTRY_FLAGS_MASK) == BTT_MAP_ENTRY_NORMAL &&
+	       (entry & BTT_MAP_ENTRY_LBA_MASK) < a->internal_nlba;
+}
+
+static inline void btt_read_end(struct btt_arena *a, unsigned lane)
+{
+	atomic_store_explicit(&a->rtt[lane].entry, BTT_RTT_IDLE, memory_order_release);
+}
 
 #endif

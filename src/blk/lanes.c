@@ -13,7 +13,7 @@
  * The lane this thread got last time; spread over the lanes on first use. initial-exec:
  * a fixed offset from the thread pointer instead of a __tls_get_addr call per operation.
  */
-static _Thread_local unsigned Lane_hint __attribute__((tls_model("initial-exec"))) = UINT_MAX;
+_Thread_local unsigned Lane_hint __attribute__((tls_model("initial-exec"))) = UINT_MAX;
 static atomic_uint Next_hint;
 
 int lanes_init(struct lanes *l, unsigned count)
@@ -56,7 +56,7 @@ bool lane_try_acquire(struct lanes *l, unsigned *lane)
 	return false;
 }
 
-unsigned lane_acquire(struct lanes *l)
+unsigned lane_acquire_scan(struct lanes *l)
 {
 	unsigned lane;
 	for (unsigned round = 0; !lane_try_acquire(l, &lane); round++) {

@@ -31,8 +31,25 @@ void lanes_fini(struct lanes *l);
  */
 bool lane_try_acquire(struct lanes *l, unsigned *lane);
 
-/* Tries the lanes in turn until one is free (never waits on one particular lane). */
-unsigned lane_acquire(struct lanes *l);
+/* The lane this thread got last time (UINT_MAX before its first); see lanes.c. */
+extern _Thread_local unsigned Lane_hint __attribute__((tls_model("initial-exec")));
+
+/* lane_acquire when the hinted lane is busy */
+unsigned lane_acquire_scan(struct lanes *l);
+
+/*
+ * Tries the lanes in turn until one is free (never waits on one particular lane). Inline,
+ * and the hinted lane's slot taken with nothing before it: on the read path a call here
+ * measured 20% of the throughput.
+ */
+static inline unsigned lane_acquire(struct lanes *l)
+{
+	unsigned hint = Lane_hint;
+	if (likely(hint < l->count) &&
+	    !atomic_exchange_explicit(&l->slots[hint].busy, true, memory_order_acquire))
+		return hint;
+	return lane_acquire_scan(l);
+}
 
 static inline void lane_release(struct lanes *l, unsigned lane)
 {
