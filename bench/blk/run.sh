@@ -12,7 +12,8 @@
 # alternating the libraries, best one reported; default 2), BENCH_POOL_MIB (1024),
 # BENCH_DIR (/dev/shm), BENCH_BSIZES ("512 4096"), BENCH_FENCES=1 (preload fence_count.c and
 # print fences/flushes per operation for every measurement; slows both sides a little),
-# BENCH_QD (async futures in flight per thread, default 4), BENCH_MOVER=sync (the async column
+# BENCH_QD (async futures in flight per thread, default 4), BENCH_MOVER_THREADS (workers of the
+# threads mover, default 1), BENCH_MOVER=sync (the async column
 # on miniasync's synchronous mover instead of the thread pool: the futures' own overhead),
 # BENCH_ASYNC_WAIT=runtime (batches waited with runtime_wait_multiple instead of polling).
 # shellcheck disable=SC2154 # status, tag, ops, rate, cpurate are read through eval
@@ -114,7 +115,7 @@ done
 
 echo
 echo "libpmemblk: ours vs PMDK 1.12.1 (Debian), ${pool_mib} MiB pools in $pool_dir, random blocks,"
-echo "best of $repeat x ${seconds} s per cell; M ops/s. Async: ${BENCH_MOVER:-threads} mover, ${BENCH_QD:-4} futures in"
+echo "best of $repeat x ${seconds} s per cell; M ops/s. Async: ${BENCH_MOVER:-threads} mover with ${BENCH_MOVER_THREADS:-1} worker(s), ${BENCH_QD:-4} futures in"
 echo "flight per thread. Targets: write >= 1.5x, read >= 1.2x, 2 thr >= 1.7x 1 thr. Load before: $load0"
 awk '
 function m(x) { return sprintf("%.3f", x / 1e6) }
