@@ -256,6 +256,14 @@ int pmemstream_append(struct pmemstream *stream, struct pmemstream_region region
 			s->ops.flush(covered, (size_t)(end - covered));
 		/* non-temporal stores are ordered only by a fence of this thread */
 		finish_sync_durable(s, &r);
+		/*
+		 * The next entry starts in the line the flushes above may have evicted, and is
+		 * written through the cache there: fetch it (and the line after) for writing
+		 * while the caller gets on, not when the next append's stores stall on it.
+		 * Measured 4-9% faster for 1-4 KiB; issued before the fence, no gain.
+		 */
+		__builtin_prefetch(dst + r.total, 1, 3);
+		__builtin_prefetch(dst + r.total + CACHELINE_SIZE, 1, 3);
 	} else if (size < STREAMED_ENTRY_LIMIT && r.follows_own) {
 		/*
 		 * Header and payload in one non-temporal stream: the zeroed window behind
