@@ -35,6 +35,11 @@ static uint64_t region_total_size(struct pmemstream *s, uint64_t node)
 
 static void store_flush(struct pmemstream *s, uint64_t *word, uint64_t value)
 {
+	/* the line with W is rewritten whole from its image: keep the image current */
+	if (header_line_holds(s, word)) {
+		header_line_store_persist(s, word, value);
+		return;
+	}
 	pm_store(word, value);
 	s->ops.flush(word, sizeof(*word));
 }

@@ -169,6 +169,7 @@ int pmemstream_from_map(struct pmemstream **stream, size_t block_size, struct pm
 			   s->header->persisted_timestamp);
 		goto fail;
 	}
+	header_line_load(s);
 	if (allocator_recover(s))
 		goto fail;
 

@@ -68,6 +68,13 @@ struct pmemstream {
 	_Alignas(CACHELINE_SIZE) int commit_lock;
 	/* the last commit stopped at a copy whose mover will not report completion */
 	int commit_waits_silently;
+	/*
+	 * DRAM image of the header line that holds W (and the allocator's list heads and free
+	 * offset): W is made durable by writing the whole line from it with non-temporal stores.
+	 * Written only under commit_lock, like the line itself once the stream is open.
+	 */
+	_Alignas(CACHELINE_SIZE) unsigned char header_line[CACHELINE_SIZE];
+	const void *last_w_raiser; /* the thread that raised W over durable entries last */
 
 	struct op_table ops_table;
 	struct waiters waiters;
@@ -138,5 +145,11 @@ int commit_poll_copy(struct pmemstream *s, struct op_slot *slot);
 /* The table slot of an assigned timestamp (helping the committer while it is not free yet). */
 struct op_slot *commit_slot(struct pmemstream *s, uint64_t ts);
 void copy_notifier_init(struct pmemstream *s);
+/* Takes the image of the header line that holds W (at open, before anything writes to it). */
+void header_line_load(struct pmemstream *s);
+/* Stores and persists a word of that line (the allocator's fields), keeping the image. */
+void header_line_store_persist(struct pmemstream *s, uint64_t *word, uint64_t value);
+/* true if word lies in that line */
+int header_line_holds(struct pmemstream *s, const uint64_t *word);
 
 #endif

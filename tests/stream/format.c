@@ -471,6 +471,40 @@ static void test_reservation_leftovers(void)
 	tm_destroy(&tm);
 }
 
+/*
+ * W is made durable by rewriting its whole header line from a DRAM image, and the list heads
+ * and the free offset live in that line too: region changes between appends must reach the
+ * image, or the next append would put the old list heads back on the media.
+ */
+static void test_watermark_line_keeps_allocator(void)
+{
+	struct test_map tm;
+	tm_create(&tm, "format-wline", 64 * KiB + BLK);
+	struct pmemstream *s = tm_stream(&tm, BLK);
+	struct pmemstream_region a = alloc_region(s, BLK - 64);
+	/* the second append raises W from the same thread: the whole-line path */
+	append_u64(s, a, 1);
+	append_u64(s, a, 2);
+	struct pmemstream_region b = alloc_region(s, BLK - 64);
+	struct pmemstream_region c = alloc_region(s, BLK - 64);
+	UT_ASSERTeq(pmemstream_region_free(s, a), 0);
+	append_u64(s, b, 3);
+	append_u64(s, c, 4);
+	pmemstream_delete(&s);
+
+	tm_reopen(&tm);
+	s = tm_stream(&tm, BLK);
+	const uint64_t allocated[] = {B, C};
+	expect_regions(s, allocated, 2);
+	UT_ASSERTeq(count_entries(s, b), 1);
+	UT_ASSERTeq(count_entries(s, c), 1);
+	UT_ASSERTeq(pmemstream_persisted_timestamp(s), 4);
+	/* the freed block is on the free list: reused before new space is carved */
+	UT_ASSERTeq(alloc_region(s, BLK - 64).offset, A);
+	pmemstream_delete(&s);
+	tm_destroy(&tm);
+}
+
 int main(void)
 {
 	test_new_stream_layout(4096, 4096, 1 * MiB);
@@ -488,5 +522,6 @@ int main(void)
 	test_entry_crossing_region_end();
 	test_non_increasing_timestamps();
 	test_reservation_leftovers();
+	test_watermark_line_keeps_allocator();
 	return 0;
 }
