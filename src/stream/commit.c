@@ -238,14 +238,14 @@ void commit_until(struct pmemstream *s, uint64_t target)
 	}
 }
 
+/* Its address tells the threads that raise W apart. */
+static _Thread_local char Raiser_id;
+
 /*
  * The watermark over entries that their synchronous appenders made durable (OP_DURABLE).
  * Everything up to C is durable (rounds drain before they move C), so W may follow C at
  * once. 0 if the lock was busy or the next slot needs a full round.
  */
-/* Its address tells the threads apart. */
-static _Thread_local char Raiser_id;
-
 static int raise_watermark_over_durable(struct pmemstream *s)
 {
 	if (!spin_trylock(&s->commit_lock))
