@@ -167,17 +167,17 @@ int btt_write(struct btt *b, unsigned lane, uint64_t lba, const void *buf)
 /* what a reader does with a map entry */
 enum entry_kind { ENTRY_DATA, ENTRY_ZERO, ENTRY_FAILED };
 
+/* ENTRY_DATA exactly when btt_entry_is_data; errno set for ENTRY_FAILED */
 static enum entry_kind classify(const struct btt_arena *a, uint32_t entry, uint32_t premap_lba)
 {
+	if (btt_entry_is_data(a, entry))
+		return ENTRY_DATA;
 	if (map_entry_is_zero_or_initial(entry))
 		return ENTRY_ZERO;
-	if (entry_out_of_range(a, entry, premap_lba))
-		return ENTRY_FAILED;
-	if (map_entry_is_error(entry)) {
+	/* a NORMAL entry out of range, or an error entry (in range or not) */
+	if (!entry_out_of_range(a, entry, premap_lba))
 		errmsg_set(EIO, "EIO due to map entry error flag");
-		return ENTRY_FAILED;
-	}
-	return ENTRY_DATA;
+	return ENTRY_FAILED;
 }
 
 uint32_t btt_read_begin(struct btt_arena *a, unsigned lane, uint32_t premap_lba, bool *zero,
