@@ -55,6 +55,8 @@ struct pmemstream {
 	char *data; /* data base: every offset is relative to it */
 	uint64_t usable_size;
 	uint64_t block_size;
+	/* tiny synchronous entries are written with non-temporal stores (append.c) */
+	int tiny_entries_streamed;
 
 	pthread_mutex_t alloc_lock;
 	struct region_index index;
