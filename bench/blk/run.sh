@@ -2,9 +2,10 @@
 # SPDX-License-Identifier: BSD-3-Clause
 #
 # Builds and runs the libpmemblk benchmark: ours (sync and async API) against Debian's PMDK
-# libpmemblk (sync), bsize 512 and 4096, 1 and 2 threads, random blocks on a 1 GiB pool per
-# library in /dev/shm. Prints one table with ratios ours/PMDK and the 2-thread scaling
-# (about 1.5 minutes with the defaults).
+# libpmemblk (sync) and against the floor, bare libpmem2 copies of the same blocks (raw_blk.c),
+# bsize 512 and 4096, 1 and 2 threads, random blocks on a 1 GiB pool per library in /dev/shm.
+# Prints one table with ratios ours/PMDK, ours/floor and the 2-thread scaling (about 2 minutes
+# with the defaults).
 #
 #	bench/blk/run.sh [BUILD_DIR]
 #
@@ -36,7 +37,7 @@ preload=
 
 work=$(mktemp -d "$pool_dir/bench_blk.XXXXXX")
 cleanup() {
-	exec 3>&- 4<&- 5>&- 6<&- 2>/dev/null || true
+	exec 3>&- 4<&- 5>&- 6<&- 7>&- 8<&- 2>/dev/null || true
 	wait 2>/dev/null || true
 	rm -rf "$work"
 }
@@ -50,6 +51,8 @@ start_server() {
 		<"$work/$1.in" >"$work/$1.out" & ;;
 	ours) LD_PRELOAD=$preload PMEM2_FORCE_GRANULARITY=CACHE_LINE "$bin/bench_blk_ours" serve "$work/ours.pool" "$4" \
 		"$pool_mib" <"$work/$1.in" >"$work/$1.out" & ;;
+	raw) LD_PRELOAD=$preload PMEM2_FORCE_GRANULARITY=CACHE_LINE "$bin/bench_blk_raw" serve "$work/raw.pool" "$4" \
+		"$pool_mib" <"$work/$1.in" >"$work/$1.out" & ;;
 	esac
 	eval "exec $2>\"$work/$1.in\" $3<\"$work/$1.out\""
 	eval "read -r status nblock <&$3"
@@ -62,7 +65,8 @@ start_server() {
 stop_servers() {
 	echo quit >&3
 	echo quit >&5
-	exec 3>&- 4<&- 5>&- 6<&-
+	echo quit >&7
+	exec 3>&- 4<&- 5>&- 6<&- 7>&- 8<&-
 	wait
 	rm -f "$work"/*.in "$work"/*.out
 }
@@ -87,36 +91,41 @@ load0=$(cut -d' ' -f1-3 /proc/loadavg)
 results=$work/results
 : >"$results"
 for bsize in $bsizes; do
-	echo "bsize $bsize: creating and filling two ${pool_mib} MiB pools..." >&2
+	echo "bsize $bsize: creating and filling three ${pool_mib} MiB pools..." >&2
 	start_server pmdk 3 4 "$bsize"
 	start_server ours 5 6 "$bsize"
+	start_server raw 7 8 "$bsize"
 	for op in write read; do
 		for threads in 1 2; do
-			p="0 0" s="0 0" a="0 0" r=0
+			p="0 0" s="0 0" a="0 0" f="0 0" r=0
 			while [ "$r" -lt "$repeat" ]; do
 				# alternate who goes first, so that neither side always runs warmer
 				if [ $((r % 2)) -eq 0 ]; then
 					p=$(best "$p" "$(measure 3 4 "$op" sync "$threads")")
 					s=$(best "$s" "$(measure 5 6 "$op" sync "$threads")")
 					a=$(best "$a" "$(measure 5 6 "$op" async "$threads")")
+					f=$(best "$f" "$(measure 7 8 "$op" sync "$threads")")
 				else
+					f=$(best "$f" "$(measure 7 8 "$op" sync "$threads")")
 					a=$(best "$a" "$(measure 5 6 "$op" async "$threads")")
 					s=$(best "$s" "$(measure 5 6 "$op" sync "$threads")")
 					p=$(best "$p" "$(measure 3 4 "$op" sync "$threads")")
 				fi
 				r=$((r + 1))
 			done
-			echo "$bsize $op $threads $p $s $a" >>"$results"
-			echo "  $op x$threads: pmdk $p, ours $s, ours async $a (ops/s, ops/CPU-s)" >&2
+			echo "$bsize $op $threads $p $s $a $f" >>"$results"
+			echo "  $op x$threads: pmdk $p, ours $s, ours async $a, floor $f (ops/s, ops/CPU-s)" >&2
 		done
 	done
 	stop_servers
 done
 
 echo
-echo "libpmemblk: ours vs PMDK 1.12.1 (Debian), ${pool_mib} MiB pools in $pool_dir, random blocks,"
-echo "best of $repeat x ${seconds} s per cell; M ops/s. Async: ${BENCH_MOVER:-threads} mover with ${BENCH_MOVER_THREADS:-1} worker(s), ${BENCH_QD:-4} futures in"
-echo "flight per thread. Targets: write >= 1.5x, read >= 1.2x, 2 thr >= 1.7x 1 thr. Load before: $load0"
+echo "libpmemblk: ours vs PMDK 1.12.1 (Debian) and vs the floor (bare libpmem2 copies of the same"
+echo "blocks), ${pool_mib} MiB pools in $pool_dir, random blocks, best of $repeat x ${seconds} s per cell;"
+echo "M ops/s. Async: ${BENCH_MOVER:-threads} mover with ${BENCH_MOVER_THREADS:-1} worker(s), ${BENCH_QD:-4} futures in flight per thread."
+echo "Targets: write >= 1.5x, read >= 1.2x, 2 thr >= 1.7x 1 thr. 'ceiling' = floor/PMDK, the most any"
+echo "block pool that copies each block once could reach against PMDK. Load before: $load0"
 awk '
 function m(x) { return sprintf("%.3f", x / 1e6) }
 function r(x, y) { return y > 0 ? sprintf("%.2fx", x / y) : "-" }
@@ -126,31 +135,35 @@ function mark(x, y, t) { return (y > 0 && x / y >= t) ? "ok" : "MISS" }
 	pm[key, thr] = $4; pmc[key, thr] = $5
 	so[key, thr] = $6; soc[key, thr] = $7
 	as[key, thr] = $8; asc[key, thr] = $9
+	fl[key, thr] = $10
 	if (!(key in seen)) { seen[key] = 1; order[++n] = key }
 }
 END {
-	printf "\n%15s | %-23s | %-24s | %s\n", "", "M ops/s", "ours/PMDK, ops/s",
-		"ours/PMDK, ops/CPU-s"
-	printf "%-5s %-5s %3s | %7s %7s %7s | %10s %-4s %8s | %8s %8s\n", "bsize", "op", "thr",
-		"PMDK", "ours", "async", "sync", "", "async", "sync", "async"
+	printf "\n%15s | %-31s | %-24s | %-17s | %s\n", "", "M ops/s", "ours/PMDK, ops/s",
+		"ours/PMDK, CPU-s", "vs floor"
+	printf "%-5s %-5s %3s | %7s %7s %7s %7s | %10s %-4s %8s | %8s %8s | %6s %7s\n", "bsize", "op",
+		"thr", "PMDK", "ours", "async", "floor", "sync", "", "async", "sync", "async", "ours",
+		"ceiling"
 	for (i = 1; i <= n; i++) {
 		split(order[i], k, " ")
 		target = k[2] == "write" ? 1.5 : 1.2
 		for (t = 1; t <= 2; t++) {
 			o = order[i]
-			printf "%-5s %-5s %3d | %7s %7s %7s | %10s %-4s %8s | %8s %8s\n", k[1], k[2], t,
-				m(pm[o, t]), m(so[o, t]), m(as[o, t]),
+			printf "%-5s %-5s %3d | %7s %7s %7s %7s | %10s %-4s %8s | %8s %8s | %6s %7s\n",
+				k[1], k[2], t, m(pm[o, t]), m(so[o, t]), m(as[o, t]), m(fl[o, t]),
 				r(so[o, t], pm[o, t]), mark(so[o, t], pm[o, t], target),
-				r(as[o, t], pm[o, t]), r(soc[o, t], pmc[o, t]), r(asc[o, t], pmc[o, t])
+				r(as[o, t], pm[o, t]), r(soc[o, t], pmc[o, t]), r(asc[o, t], pmc[o, t]),
+				r(so[o, t], fl[o, t]), r(fl[o, t], pm[o, t])
 		}
 	}
 	printf "\nscaling 2 threads / 1 thread, M ops/s (target >= 1.7x for ours)\n"
-	printf "%-5s %-5s | %6s | %9s %-4s | %10s\n", "bsize", "op", "PMDK", "ours sync", "", "ours async"
+	printf "%-5s %-5s | %6s | %9s %-4s | %10s | %6s\n", "bsize", "op", "PMDK", "ours sync", "",
+		"ours async", "floor"
 	for (i = 1; i <= n; i++) {
 		split(order[i], k, " ")
 		o = order[i]
-		printf "%-5s %-5s | %6s | %9s %-4s | %10s\n", k[1], k[2],
+		printf "%-5s %-5s | %6s | %9s %-4s | %10s | %6s\n", k[1], k[2],
 			r(pm[o, 2], pm[o, 1]), r(so[o, 2], so[o, 1]), mark(so[o, 2], so[o, 1], 1.7),
-			r(as[o, 2], as[o, 1])
+			r(as[o, 2], as[o, 1]), r(fl[o, 2], fl[o, 1])
 	}
 }' "$results"
