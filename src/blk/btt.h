@@ -33,6 +33,12 @@ struct btt_rtt_slot {
 
 struct btt_map_lock {
 	pthread_mutex_t mutex;
+	/*
+	 * The one map store made under this lock that may not be durable yet (lazy map flush,
+	 * see btt_io.c) and the lane that made it; NULL when all of them are.
+	 */
+	uint32_t *pending_entry;
+	unsigned pending_lane;
 } __attribute__((aligned(CACHELINE_SIZE)));
 
 struct btt_arena {
