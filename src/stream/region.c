@@ -170,6 +170,8 @@ int region_open_for_write(struct pmemstream_region_runtime *rt)
 		s->ops.persist(&h->max_valid_timestamp, sizeof(uint64_t));
 		__atomic_store_n(&rt->append_offset, tail, __ATOMIC_RELAXED);
 		rt->zeroed_until = tail;
+		rt->own_sync_entry = INVALID_OFFSET;
+		rt->line_image_at = INVALID_OFFSET;
 		__atomic_store_n(&rt->writable, 1, __ATOMIC_RELEASE);
 	}
 	spin_unlock(&rt->lock);

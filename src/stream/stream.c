@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/cpu.h"
 #include "stream.h"
 
 const char *pmemstream_errormsg(void)
@@ -116,17 +115,13 @@ static void release(struct pmemstream *s, int mutex_ready, int waiters_ready)
 }
 
 /*
- * How entries under 97 bytes are written: the CPU's favourite, unless PMEMSTREAM_TINY_ENTRIES
- * says "streamed" or "cached" (both are crash-safe everywhere; the tests run both).
+ * Entries under 97 bytes go into a zeroed window, as whole lines where they can (append.c),
+ * unless PMEMSTREAM_TINY_ENTRIES=cached (both ways are crash-safe; the tests run both).
  */
 static int tiny_entries_streamed(void)
 {
 	const char *choice = getenv("PMEMSTREAM_TINY_ENTRIES");
-	if (choice != NULL && strcmp(choice, "streamed") == 0)
-		return 1;
-	if (choice != NULL && strcmp(choice, "cached") == 0)
-		return 0;
-	return cpu_partial_line_nontemporal_pays();
+	return choice == NULL || strcmp(choice, "cached") != 0;
 }
 
 int pmemstream_from_map(struct pmemstream **stream, size_t block_size, struct pmem2_map *map)

@@ -36,17 +36,30 @@ struct pmemstream_region_runtime {
 	uint64_t free_prev;  /* DRAM mirror of the predecessor in the persistent free list */
 	uint64_t alloc_prev; /* ... and in the allocated list */
 
-	/* The reservation critical section and what it protects. */
+	/*
+	 * Under the lock below, but written seldom (open, close, manual reservations) and read
+	 * often: kept out of the lock's line, which appenders on other cores keep taking away.
+	 */
+	int writable;		   /* write-open done (spec 3.4); read lock-free with acquire */
+	int closing;		   /* region_free is waiting for in-flight operations */
+	uint64_t generation;	   /* bumped by region_free; iterators compare it */
+	uint64_t reservation_size; /* of the outstanding manual reservation */
+
+	/* The reservation critical section and what every reservation changes. */
 	_Alignas(CACHELINE_SIZE) int lock;
-	int writable; /* write-open done (spec 3.4); read lock-free with acquire */
-	int closing;  /* region_free is waiting for in-flight operations */
 	uint64_t append_offset;
 	uint64_t zeroed_until;	     /* [append_offset, zeroed_until) is durably zero */
 	const void *last_appender;   /* the thread that reserved the last entry */
 	uint64_t last_timestamp;     /* highest timestamp handed out for this region */
 	uint64_t reservation_offset; /* outstanding manual reservation, or INVALID_OFFSET */
-	uint64_t reservation_size;
-	uint64_t generation; /* bumped by region_free; iterators compare it */
+	/*
+	 * For tiny entries written as whole lines (append.c): the last reserved entry if it was
+	 * a synchronous append (final once its appender returned), and the line the image below
+	 * holds, as the last such entry left it; INVALID_OFFSET when unknown.
+	 */
+	uint64_t own_sync_entry;
+	uint64_t line_image_at;
+	_Alignas(CACHELINE_SIZE) unsigned char line_image[CACHELINE_SIZE];
 };
 
 struct pmemstream {
@@ -55,7 +68,7 @@ struct pmemstream {
 	char *data; /* data base: every offset is relative to it */
 	uint64_t usable_size;
 	uint64_t block_size;
-	/* tiny synchronous entries are written with non-temporal stores (append.c) */
+	/* tiny synchronous entries are written as whole lines into a zeroed window (append.c) */
 	int tiny_entries_streamed;
 
 	pthread_mutex_t alloc_lock;
