@@ -252,11 +252,15 @@ static void publish_slot_and_wake(struct pmemstream *s, struct op_slot *slot, en
 	waiters_wake_fenced(&s->waiters, UINT64_MAX);
 }
 
-/* Synchronous completion of an entry the caller made durable itself (flushed, not drained). */
+/*
+ * Synchronous completion of an entry the caller made durable itself (flushed, not drained,
+ * unless write_whole_lines drained it already).
+ */
 static void finish_sync_durable(struct pmemstream *s, const struct reservation *r)
 {
 	struct op_slot *slot = commit_slot(s, r->timestamp);
-	s->ops.drain();
+	if (!r->written)
+		s->ops.drain();
 	publish_slot(s, slot, OP_DURABLE, r);
 	persisted_until(s, r->timestamp);
 }
@@ -336,7 +340,7 @@ int pmemstream_append(struct pmemstream *stream, struct pmemstream_region region
 		__builtin_prefetch(dst + r.total, 1, 3);
 		__builtin_prefetch(dst + r.total + CACHELINE_SIZE, 1, 3);
 	} else if (r.written) {
-		finish_sync_durable(s, &r); /* its fence ran in write_whole_lines */
+		finish_sync_durable(s, &r);
 	} else {
 		if (size > 0)
 			memcpy(dst + ENTRY_HEADER_SIZE, data, size);
