@@ -138,7 +138,8 @@ static int reserve_space(struct pmemstream *s, struct pmemstream_region_runtime 
 		return -1;
 	}
 	uint64_t total = entry_total_size(size);
-	r->streamed = !manual && size < STREAMED_ENTRY_LIMIT && s->tiny_entries_streamed;
+	r->streamed =
+		kind == RESERVE_SYNC && size < STREAMED_ENTRY_LIMIT && s->tiny_entries_streamed;
 	r->flush_len = region_end_after(s, rt, entry, total, r->streamed);
 	__atomic_store_n(&rt->append_offset, entry + total, __ATOMIC_RELAXED);
 	r->follows_own = rt->last_appender == &Appender_id;
