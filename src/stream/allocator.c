@@ -151,8 +151,7 @@ static struct pmemstream_region_runtime *rt_new(struct pmemstream *s, uint64_t o
 	rt->free_prev = INVALID_OFFSET;
 	rt->alloc_prev = INVALID_OFFSET;
 	rt->reservation_offset = INVALID_OFFSET;
-	rt->own_sync_entry = INVALID_OFFSET;
-	rt->line_image_at = INVALID_OFFSET;
+	region_forget_tail(rt);
 	return rt;
 }
 
@@ -203,8 +202,7 @@ static void take(struct pmemstream *s, struct pmemstream_region_runtime *rt)
 	rt->zeroed_until = first;
 	rt->last_timestamp = 0;
 	rt->reservation_offset = INVALID_OFFSET;
-	rt->own_sync_entry = INVALID_OFFSET;
-	rt->line_image_at = INVALID_OFFSET;
+	region_forget_tail(rt);
 	rt->closing = 0;
 	__atomic_store_n(&rt->writable, 1, __ATOMIC_RELEASE);
 	__atomic_store_n(&rt->allocated, 1, __ATOMIC_RELEASE);

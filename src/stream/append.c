@@ -34,8 +34,7 @@ struct reservation {
 	uint64_t flush_len; /* the entry, and the terminator behind it if one was written */
 	uint64_t timestamp;
 	int follows_own; /* the region's previous entry was this thread's */
-	int streamed;	 /* the entry lies in the zeroed window, no terminator behind it */
-	int written;	 /* and is durable already (write_whole_lines) */
+	int written;	 /* the entry is written and durable already (write_whole_lines) */
 };
 
 /* Its address tells the threads apart. */
@@ -138,9 +137,10 @@ static int reserve_space(struct pmemstream *s, struct pmemstream_region_runtime 
 		return -1;
 	}
 	uint64_t total = entry_total_size(size);
-	r->streamed =
+	/* in the zeroed window: no terminator behind it */
+	int in_window =
 		kind == RESERVE_SYNC && size < STREAMED_ENTRY_LIMIT && s->tiny_entries_streamed;
-	r->flush_len = region_end_after(s, rt, entry, total, r->streamed);
+	r->flush_len = region_end_after(s, rt, entry, total, in_window);
 	__atomic_store_n(&rt->append_offset, entry + total, __ATOMIC_RELAXED);
 	r->follows_own = rt->last_appender == &Appender_id;
 	rt->last_appender = &Appender_id;
@@ -156,7 +156,7 @@ static int reserve_space(struct pmemstream *s, struct pmemstream_region_runtime 
 		r->timestamp = __atomic_fetch_add(&s->next_timestamp, 1, __ATOMIC_RELAXED);
 		rt->last_timestamp = r->timestamp;
 	}
-	if (kind == RESERVE_SYNC && r->streamed && r->follows_own)
+	if (in_window && r->follows_own)
 		r->written = write_whole_lines(s, rt, entry, total, data, size, r->timestamp);
 	if (!r->written)
 		rt->line_image_at = INVALID_OFFSET;
@@ -189,10 +189,8 @@ static int claim_reservation(struct pmemstream *s, struct pmemstream_region_runt
 		/* the reservation is the region's last one, so it may grow or shrink */
 		r->entry = entry;
 		r->total = entry_total_size(size);
-		r->streamed = 0;
 		r->written = 0;
-		rt->own_sync_entry = INVALID_OFFSET;
-		rt->line_image_at = INVALID_OFFSET;
+		region_forget_tail(rt);
 		r->flush_len = region_end_after(s, rt, entry, r->total, 0);
 		__atomic_store_n(&rt->append_offset, entry + r->total, __ATOMIC_RELAXED);
 		r->timestamp = __atomic_fetch_add(&s->next_timestamp, 1, __ATOMIC_RELAXED);

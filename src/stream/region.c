@@ -119,7 +119,7 @@ void region_write_terminator(struct pmemstream *s, uint64_t offset, uint64_t end
  * end of the region's entries, and returns how much from entry on must be flushed with it.
  * Nothing needs writing inside the zeroed window. extend_window (small entries): the window
  * is extended and persisted, once for many entries, so their appenders write nothing but the
- * entry (streamed with non-temporal stores, no line left to flush). Otherwise a terminator
+ * entry (as whole lines where they can, append.c). Otherwise a terminator
  * is written before the next reservation can place its header there, flushed with the entry.
  */
 uint64_t region_end_after(struct pmemstream *s, struct pmemstream_region_runtime *rt,
@@ -170,8 +170,7 @@ int region_open_for_write(struct pmemstream_region_runtime *rt)
 		s->ops.persist(&h->max_valid_timestamp, sizeof(uint64_t));
 		__atomic_store_n(&rt->append_offset, tail, __ATOMIC_RELAXED);
 		rt->zeroed_until = tail;
-		rt->own_sync_entry = INVALID_OFFSET;
-		rt->line_image_at = INVALID_OFFSET;
+		region_forget_tail(rt);
 		__atomic_store_n(&rt->writable, 1, __ATOMIC_RELEASE);
 	}
 	spin_unlock(&rt->lock);

@@ -62,6 +62,13 @@ struct pmemstream_region_runtime {
 	_Alignas(CACHELINE_SIZE) unsigned char line_image[CACHELINE_SIZE];
 };
 
+/* Under rt->lock: nothing is known any more of what lies before the append offset. */
+static inline void region_forget_tail(struct pmemstream_region_runtime *rt)
+{
+	rt->own_sync_entry = INVALID_OFFSET;
+	rt->line_image_at = INVALID_OFFSET;
+}
+
 struct pmemstream {
 	struct pmem_ops ops;
 	struct stream_header *header;
