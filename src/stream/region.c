@@ -126,7 +126,7 @@ uint64_t region_end_after(struct pmemstream *s, struct pmemstream_region_runtime
 			  uint64_t entry, uint64_t total, int extend_window)
 {
 	uint64_t next = entry + total;
-	uint64_t need = rt->end - next < ENTRY_HEADER_SIZE ? rt->end : next + ENTRY_HEADER_SIZE;
+	uint64_t need = terminator_end(rt, next);
 	if (need <= rt->zeroed_until)
 		return total;
 	if (extend_window) {

@@ -115,13 +115,13 @@ static void release(struct pmemstream *s, int mutex_ready, int waiters_ready)
 }
 
 /*
- * Entries under 97 bytes go into a zeroed window, as whole lines where they can (append.c),
- * unless PMEMSTREAM_TINY_ENTRIES=cached (both ways are crash-safe; the tests run both).
+ * Synchronous appends write whole lines where they can (append.c), unless
+ * PMEMSTREAM_WHOLE_LINES=0 (both ways are crash-safe; the tests run both).
  */
-static int tiny_entries_streamed(void)
+static int whole_lines_enabled(void)
 {
-	const char *choice = getenv("PMEMSTREAM_TINY_ENTRIES");
-	return choice == NULL || strcmp(choice, "cached") != 0;
+	const char *choice = getenv("PMEMSTREAM_WHOLE_LINES");
+	return choice == NULL || strcmp(choice, "0") != 0;
 }
 
 int pmemstream_from_map(struct pmemstream **stream, size_t block_size, struct pmem2_map *map)
@@ -145,7 +145,7 @@ int pmemstream_from_map(struct pmemstream **stream, size_t block_size, struct pm
 	s->data = s->ops.base + stream_metadata_size(block_size);
 	s->usable_size = usable;
 	s->block_size = block_size;
-	s->tiny_entries_streamed = tiny_entries_streamed();
+	s->whole_lines = whole_lines_enabled();
 
 	int ret = pthread_mutex_init(&s->alloc_lock, NULL);
 	if (ret != 0) {

@@ -53,7 +53,7 @@ struct pmemstream_region_runtime {
 	uint64_t last_timestamp;     /* highest timestamp handed out for this region */
 	uint64_t reservation_offset; /* outstanding manual reservation, or INVALID_OFFSET */
 	/*
-	 * For tiny entries written as whole lines (append.c): the last reserved entry if it was
+	 * For entries written as whole lines (append.c): the last reserved entry if it was
 	 * a synchronous append (final once its appender returned), and the line the image below
 	 * holds, as the last such entry left it; INVALID_OFFSET when unknown.
 	 */
@@ -61,6 +61,12 @@ struct pmemstream_region_runtime {
 	uint64_t line_image_at;
 	_Alignas(CACHELINE_SIZE) unsigned char line_image[CACHELINE_SIZE];
 };
+
+/* Where the terminator behind an entry ending at next ends (cut short by the region end). */
+static inline uint64_t terminator_end(const struct pmemstream_region_runtime *rt, uint64_t next)
+{
+	return rt->end - next < ENTRY_HEADER_SIZE ? rt->end : next + ENTRY_HEADER_SIZE;
+}
 
 /* Under rt->lock: nothing is known any more of what lies before the append offset. */
 static inline void region_forget_tail(struct pmemstream_region_runtime *rt)
@@ -75,8 +81,8 @@ struct pmemstream {
 	char *data; /* data base: every offset is relative to it */
 	uint64_t usable_size;
 	uint64_t block_size;
-	/* tiny synchronous entries are written as whole lines into a zeroed window (append.c) */
-	int tiny_entries_streamed;
+	/* synchronous entries are written as whole lines where they can (append.c) */
+	int whole_lines;
 
 	pthread_mutex_t alloc_lock;
 	struct region_index index;

@@ -108,13 +108,16 @@ static int run_append(const char *path)
 	do_reserve_publish(s, r1, 1, 1, 100, 40, 0);
 	do_reserve_publish(s, r1, 1, 2, 24, 80, 1);
 	do_append(s, r1, 1, 3, 1000);
+	/* streamed entries behind one of the same thread: written as whole lines */
+	do_append(s, r1, 1, 4, 300);
+	do_append(s, r1, 1, 5, 777);
 	/* fill r0 exactly: nothing may be written past its end (r1's header is there) */
 	size_t left = pmemstream_region_usable_size(s, r0);
 	do_append(s, r0, 0, ++seq0, left - 16 - 200);
 	left = pmemstream_region_usable_size(s, r0);
 	do_append(s, r0, 0, ++seq0, left - 16);
 	UT_ASSERTeq(pmemstream_region_usable_size(s, r0), 0);
-	do_append(s, r1, 1, 4, 50);
+	do_append(s, r1, 1, 6, 50);
 
 	/* free and reallocate (LIFO: same offset), a new writer there */
 	do_free(s, r0);

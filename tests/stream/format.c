@@ -505,6 +505,67 @@ static void test_watermark_line_keeps_allocator(void)
 	tm_destroy(&tm);
 }
 
+/*
+ * Big synchronous entries behind one of the same thread are written as whole lines, the
+ * first one from a DRAM image of what precedes them and the last one ending in zeros: over
+ * stale bytes, every entry must read back exactly, with an EMPTY word behind the last one,
+ * at every alignment of the entry in its line and up to the region's end.
+ */
+static void test_streamed_entries_over_stale_bytes(void)
+{
+	struct test_map tm;
+	tm_create(&tm, "format-streamed", 64 * KiB + 4 * BLK);
+	struct pmemstream *s = tm_stream(&tm, BLK);
+	struct pmemstream_region r = alloc_region(s, 4 * BLK - 64);
+	struct pmemstream_entry first = append_u64(s, r, 1);
+	/* the region is 4 blocks from its header on, the first entry right behind that */
+	char *region_end = (char *)pmemstream_entry_data(s, first) - 16 - 64 + 4 * BLK;
+	/* what a former use of the space could have left behind the zeroed window */
+	char *stale = (char *)pmemstream_entry_data(s, first) + 8 + BLK;
+	memset(stale, 0xee, (size_t)(region_end - stale));
+
+	static const size_t lens[] = {256, 300, 777, 1000, 257, 263, 258, 2000};
+	static unsigned char buf[2048];
+	struct pmemstream_entry e[sizeof(lens) / sizeof(lens[0])];
+	size_t n = sizeof(lens) / sizeof(lens[0]);
+	for (size_t i = 0; i < n; i++) {
+		for (size_t j = 0; j < lens[i]; j++)
+			buf[j] = (unsigned char)(i * 37 + j);
+		UT_ASSERTeq(pmemstream_append(s, r, NULL, buf, lens[i], &e[i]), 0);
+		const uint64_t *behind = (const uint64_t *)(pmemstream_entry_data(s, e[i]) +
+							    ((lens[i] + 7) & ~(size_t)7));
+		UT_ASSERTeq(behind[0], 0);
+		UT_ASSERTeq(behind[1], 0);
+	}
+	/* the rest of the region exactly: the last line is the region's */
+	size_t left = pmemstream_region_usable_size(s, r);
+	UT_ASSERT(left > 256 + 16);
+	static unsigned char fill[4 * 4096];
+	memset(fill, 0x5a, sizeof(fill));
+	struct pmemstream_entry last;
+	UT_ASSERTeq(pmemstream_append(s, r, NULL, fill, left - 16, &last), 0);
+	UT_ASSERTeq(pmemstream_region_usable_size(s, r), 0);
+	UT_ASSERTeq(pmemstream_entry_data(s, last) + left - 16, region_end);
+
+	for (int pass = 0; pass < 2; pass++) {
+		UT_ASSERTeq(count_entries(s, r), n + 2);
+		for (size_t i = 0; i < n; i++) {
+			const unsigned char *d =
+				(const unsigned char *)pmemstream_entry_data(s, e[i]);
+			UT_ASSERTeq(pmemstream_entry_length(s, e[i]), lens[i]);
+			for (size_t j = 0; j < lens[i]; j++)
+				UT_ASSERTeq(d[j], (unsigned char)(i * 37 + j));
+		}
+		UT_ASSERTeq(memcmp(pmemstream_entry_data(s, last), fill, left - 16), 0);
+		pmemstream_delete(&s);
+		if (pass == 0) {
+			tm_reopen(&tm);
+			s = tm_stream(&tm, BLK);
+		}
+	}
+	tm_destroy(&tm);
+}
+
 int main(void)
 {
 	test_new_stream_layout(4096, 4096, 1 * MiB);
@@ -523,5 +584,6 @@ int main(void)
 	test_non_increasing_timestamps();
 	test_reservation_leftovers();
 	test_watermark_line_keeps_allocator();
+	test_streamed_entries_over_stale_bytes();
 	return 0;
 }

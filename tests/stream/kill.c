@@ -25,6 +25,8 @@
 #define GROUP_REGION_SIZE (256 * KiB)
 #define STREAM_SIZE	  (64 * MiB)
 #define BATCH		  16
+/* up to a few lines and beyond the size above which entries are streamed (append.c) */
+#define ENTRY_MAX 1100
 
 struct progress {
 	uint64_t reported[LANES]; /* highest seq whose append (or wait) returned */
@@ -70,7 +72,7 @@ static void *lane_thread(void *arg)
 	struct data_mover_threads *dmt = data_mover_threads_new(1, 64, FUTURE_NOTIFIER_NONE);
 	struct vdm *vdm =
 		lane == 1 ? data_mover_threads_get_vdm(dmt) : data_mover_sync_get_vdm(dms);
-	static _Thread_local unsigned char bufs[BATCH][PAYLOAD_MAX];
+	static _Thread_local unsigned char bufs[BATCH][ENTRY_MAX];
 	uint64_t seq = progress->base[lane];
 
 	for (;;) {
@@ -78,7 +80,7 @@ static void *lane_thread(void *arg)
 		uint64_t last_ts = 0;
 		for (int i = 0; i < n; i++) {
 			seq++;
-			size_t len = payload_make(bufs[i], (uint32_t)lane, seq, PAYLOAD_MAX);
+			size_t len = payload_make(bufs[i], (uint32_t)lane, seq, ENTRY_MAX);
 			struct pmemstream_entry e;
 			for (;;) {
 				struct pmemstream_region r = group_region(g);
