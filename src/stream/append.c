@@ -218,8 +218,9 @@ static int reserve_space(struct pmemstream *s, struct pmemstream_region_runtime 
 			write_whole_lines(s, rt, entry, ALIGN_UP(last, (uint64_t)CACHELINE_SIZE),
 					  data, size, r->timestamp);
 	}
-	if (big_whole && !r->written)
-		r->flush_len = region_end_after(s, rt, entry, total, 0);
+	/* nothing is left to flush of an entry written whole, so it says only what it covers */
+	if (big_whole)
+		r->flush_len = r->written ? total : region_end_after(s, rt, entry, total, 0);
 	if (!r->written)
 		rt->line_image_at = INVALID_OFFSET;
 	rt->own_sync_entry = kind == RESERVE_SYNC ? entry : INVALID_OFFSET;
@@ -372,7 +373,6 @@ int pmemstream_append(struct pmemstream *stream, struct pmemstream_region region
 		return -1;
 
 	char *dst = stream_ptr(s, r.entry);
-	uint64_t flush_len = r.flush_len;
 	if (r.written) {
 		finish_sync_durable(s, &r);
 	} else if (size >= NONTEMPORAL_COPY_THRESHOLD) {
@@ -389,7 +389,7 @@ int pmemstream_append(struct pmemstream *stream, struct pmemstream_region region
 		if (payload_line > dst)
 			s->ops.flush(dst, (size_t)(payload_line - dst));
 		char *covered = (char *)ALIGN_UP((uintptr_t)payload + size, CACHELINE_SIZE);
-		char *end = dst + flush_len;
+		char *end = dst + r.flush_len;
 		if (end > covered)
 			s->ops.flush(covered, (size_t)(end - covered));
 		/* non-temporal stores are ordered only by a fence of this thread */
