@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: BSD-3-Clause
 #
 # Builds and runs the libpmemblk benchmark: ours (sync and async API) against Debian's PMDK
-# libpmemblk (sync) and against the floor, bare libpmem2 copies of the same blocks (raw_blk.c),
+# libpmemblk (sync) and against the floor, bare libpmem2 copies of the same blocks (raw_blk.c;
+# a read looks up a map entry first, as every BTT read must),
 # bsize 512 and 4096, 1 and 2 threads, random blocks on a 1 GiB pool per library in /dev/shm.
 # Prints one table with ratios ours/PMDK, ours/floor and the 2-thread scaling (about 2 minutes
 # with the defaults).
@@ -122,10 +123,10 @@ done
 
 echo
 echo "libpmemblk: ours vs PMDK 1.12.1 (Debian) and vs the floor (bare libpmem2 copies of the same"
-echo "blocks), ${pool_mib} MiB pools in $pool_dir, random blocks, best of $repeat x ${seconds} s per cell;"
+echo "blocks, reads through a 4-byte map entry as in any BTT), ${pool_mib} MiB pools in $pool_dir, random blocks, best of $repeat x ${seconds} s per cell;"
 echo "M ops/s. Async: ${BENCH_MOVER:-threads} mover with ${BENCH_MOVER_THREADS:-1} worker(s), ${BENCH_QD:-4} futures in flight per thread."
 echo "Targets: write >= 1.5x, read >= 1.2x, 2 thr >= 1.7x 1 thr. 'ceiling' = floor/PMDK, the most any"
-echo "block pool that copies each block once could reach against PMDK. Load before: $load0"
+echo "BTT pool that copies each block once could reach against PMDK. Load before: $load0"
 awk '
 function m(x) { return sprintf("%.3f", x / 1e6) }
 function r(x, y) { return y > 0 ? sprintf("%.2fx", x / y) : "-" }

@@ -38,6 +38,8 @@
 #include <libpmemlog.h>
 #include <libpmemstream.h>
 
+#include "raw_protocol.h"
+
 #define BLOCK_SIZE    ((size_t)4096)
 #define ASYNC_BATCH   16
 #define CLOCK_EVERY   16 /* appends between two looks at the clock */
@@ -84,6 +86,7 @@ static const struct cell_spec cells[] = {
 	{"stream async x16 (sync mover)", WL_ASYNC_SYNCMVR, 1, ONE_THREAD},
 	{"libpmemlog append", WL_LOG, 2, SAME_REGION},
 	{"raw pmem2 memcpy+persist, own areas", WL_RAW, 2, OWN_REGIONS},
+	{"raw entry+W, own areas, shared W", WL_RAW_PROTOCOL, 2, OWN_REGIONS},
 	{"stream append, same region", WL_APPEND, 2, SAME_REGION},
 	{"stream append, own regions", WL_APPEND, 2, OWN_REGIONS},
 	{"stream reserve+publish, own regions", WL_RESERVE, 2, OWN_REGIONS},
@@ -119,8 +122,7 @@ struct bench {
 	struct pmemstream *stream;
 	struct mapped_file raw_file;
 	pmem2_memcpy_fn raw_memcpy;
-	pmem2_flush_fn raw_flush;
-	pmem2_drain_fn raw_drain;
+	struct raw_log *raw_log;
 	PMEMlogpool *log;
 	struct data_mover_threads *threads_mover;
 	struct data_mover_sync *sync_mover;
@@ -155,6 +157,7 @@ struct worker {
 	uint64_t ops;
 	struct runtime *runtime;
 	size_t raw_offset;
+	struct raw_writer raw;
 };
 
 static double now_s(void)
@@ -307,49 +310,13 @@ static void round_raw(struct worker *w)
 	}
 }
 
-/*
- * What a synchronous append must do at the very least, with no bookkeeping: a 16-byte header,
- * the payload and the 8-byte terminator after it made durable, then a watermark word made
- * durable -- two ordered persists, copying the way the library does (small payloads with
- * plain stores and one flush of the whole range, large ones with pmem2's non-temporal copy
- * and two small flushes). The gap between this and "stream append" is the library's cost.
- */
+/* The least a synchronous append can do (raw_protocol.h), each thread in its own area. */
 static void round_raw_protocol(struct worker *w)
 {
 	struct run *run = w->run;
-	struct bench *b = run->bench;
-	char *base = pmem2_map_get_address(b->raw_file.map);
-	size_t area = pmem2_map_get_size(b->raw_file.map);
-	uint64_t *watermark = (uint64_t *)base; /* a line of its own, like the stream header */
-	size_t total = (ENTRY_HEADER + run->size + 7) & ~(size_t)7;
-	bool streaming = run->size >= 256;
-	if (w->raw_offset < 64)
-		w->raw_offset = 64;
 	for (;;) {
 		for (int i = 0; i < CLOCK_EVERY; i++) {
-			if (w->raw_offset + total + 8 > area)
-				w->raw_offset = 64;
-			uint64_t *entry = (uint64_t *)(base + w->raw_offset);
-			uint64_t *terminator = (uint64_t *)((char *)entry + total);
-			if (streaming)
-				b->raw_memcpy(entry + 2, b->payload, run->size,
-					      PMEM2_F_MEM_NODRAIN);
-			else
-				memcpy(entry + 2, b->payload, run->size);
-			*terminator = 0;
-			entry[1] = w->ops + 1;		     /* timestamp */
-			entry[0] = run->size | (2ULL << 62); /* size and type */
-			if (streaming) {
-				b->raw_flush(entry, ENTRY_HEADER);
-				b->raw_flush(terminator, sizeof(*terminator));
-			} else {
-				b->raw_flush(entry, total + sizeof(*terminator));
-			}
-			b->raw_drain();
-			__atomic_store_n(watermark, w->ops + 1, __ATOMIC_RELEASE);
-			b->raw_flush(watermark, sizeof(*watermark));
-			b->raw_drain();
-			w->raw_offset += total;
+			raw_append(run->bench->raw_log, &w->raw, run->bench->payload, run->size);
 			w->ops++;
 		}
 		if (now_s() >= run->deadline)
@@ -557,6 +524,10 @@ static struct result run_cell(struct bench *b, const struct cell_spec *spec, siz
 		}
 	} else if (spec->workload == WL_LOG) {
 		pmemlog_rewind(b->log);
+	} else if (spec->workload == WL_RAW_PROTOCOL) {
+		raw_log_init(b->raw_log, b->raw_file.map, spec->threads);
+		for (int t = 0; t < spec->threads; t++)
+			raw_writer_init(b->raw_log, &workers[t].raw, t);
 	}
 	uint64_t ts_before = pmemstream_committed_timestamp(b->stream);
 
@@ -636,8 +607,9 @@ static int bench_open(struct bench *b)
 	if (map_file(&b->raw_file, path, o->region_size) != 0)
 		return -1;
 	b->raw_memcpy = pmem2_get_memcpy_fn(b->raw_file.map);
-	b->raw_flush = pmem2_get_flush_fn(b->raw_file.map);
-	b->raw_drain = pmem2_get_drain_fn(b->raw_file.map);
+	b->raw_log = aligned_alloc(RAW_LINE, sizeof(*b->raw_log));
+	if (b->raw_log == NULL)
+		return -1;
 
 	snprintf(path, sizeof(path), "%s/bench_stream.%d.log", o->dir, (int)getpid());
 	unlink(path);
@@ -670,6 +642,7 @@ static void bench_close(struct bench *b)
 		pmemlog_close(b->log);
 	unmap_file(&b->stream_file);
 	unmap_file(&b->raw_file);
+	free(b->raw_log);
 	free(b->payload);
 }
 
@@ -791,6 +764,12 @@ static void print_targets(const struct bench *b, const struct result res[][NCELL
 	if (raw1 != NULL && raw2 != NULL)
 		printf("  (this machine: raw 64 B persists scale %.2fx from 1 to 2 threads)\n",
 		       raw2->ops_per_s / raw1->ops_per_s);
+	/* and the same protocol bare: two ordered persists, one watermark shared by both */
+	const struct result *proto1 = find_cell(res, s64, WL_RAW_PROTOCOL, 1, ONE_THREAD);
+	const struct result *proto2 = find_cell(res, s64, WL_RAW_PROTOCOL, 2, OWN_REGIONS);
+	if (proto1 != NULL && proto2 != NULL)
+		printf("  (this machine: the bare protocol with one shared W scales %.2fx)\n",
+		       proto2->ops_per_s / proto1->ops_per_s);
 
 	printf("\nthe library's own cost: sync append vs the bare 2-persist protocol\n");
 	for (int s = 0; s < b->opt.nsizes; s++) {
