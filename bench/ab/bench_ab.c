@@ -7,6 +7,10 @@
  *
  *	bench_ab stream SIZE THREADS same|own LIB_A LIB_B
  *		synchronous appends of SIZE bytes, all threads to one region or one each
+ *	bench_ab stream-async SIZE THREADS own LIB_A LIB_B
+ *		asynchronous appends on a threads mover with one worker, waited every 16;
+ *		the mover and runtime come from the libminiasync of each library's build
+ *		(../miniasync/libminiasync.so.0 next to its src/stream)
  *	bench_ab blk-write|blk-read BSIZE THREADS LIB_A LIB_B
  *		random blocks of a 1 GiB pool
  *
@@ -19,6 +23,7 @@
 #include <fcntl.h>
 #include <libpmem2.h>
 #include <libpmemblk.h>
+#include <libminiasync.h>
 #include <libpmemstream.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -35,8 +40,9 @@
 #define REGION_SIZE    (256ULL << 20)
 #define BLK_POOL_SIZE  (1ULL << 30)
 #define MAX_ENTRY_SIZE 8192
+#define ASYNC_BATCH    16
 
-enum workload { STREAM, BLK_WRITE, BLK_READ };
+enum workload { STREAM, STREAM_ASYNC, BLK_WRITE, BLK_READ };
 
 struct stream_fns {
 	__typeof__(pmemstream_from_map) *from_map;
@@ -44,6 +50,16 @@ struct stream_fns {
 	__typeof__(pmemstream_region_allocate) *region_allocate;
 	__typeof__(pmemstream_region_free) *region_free;
 	__typeof__(pmemstream_append) *append;
+	/* stream-async only */
+	__typeof__(pmemstream_async_append) *async_append;
+	__typeof__(pmemstream_async_wait_persisted) *wait_persisted;
+	__typeof__(pmemstream_entry_timestamp) *entry_timestamp;
+	__typeof__(runtime_new) *runtime_new;
+	__typeof__(runtime_delete) *runtime_delete;
+	__typeof__(runtime_wait) *runtime_wait;
+	__typeof__(data_mover_threads_new) *mover_new;
+	__typeof__(data_mover_threads_get_vdm) *mover_vdm;
+	__typeof__(data_mover_threads_delete) *mover_delete;
 };
 
 struct blk_fns {
@@ -56,12 +72,15 @@ struct blk_fns {
 
 struct side {
 	void *lib;
+	void *miniasync; /* stream-async: the libminiasync of the same build */
 	char path[64];
 	struct stream_fns st;
 	struct pmem2_map *map;
 	struct pmemstream *stream;
 	struct pmemstream_region regions[MAX_THREADS];
 	unsigned generation[MAX_THREADS]; /* bumped by each refill of the region */
+	struct data_mover_threads *mover;
+	struct runtime *runtimes[MAX_THREADS];
 	struct blk_fns bf;
 	PMEMblkpool *pool;
 	size_t nblock;
@@ -114,7 +133,24 @@ static struct pmem2_map *map_file(const char *path, size_t size)
 	pmem2_source_delete(&src);
 	close(fd);
 	unlink(path);
+	/* page faults would cost both sides alike, but their noise would hide small changes */
+	memset(pmem2_map_get_address(map), 0, size);
 	return map;
+}
+
+/* BUILD/src/stream/libpmemstream.so.0 -> BUILD/src/miniasync/libminiasync.so.0, loaded */
+static void *open_sibling_miniasync(const char *stream_lib)
+{
+	char path[4096];
+	const char *dir_end = strrchr(stream_lib, '/');
+	int dir_len = dir_end == NULL ? 0 : (int)(dir_end - stream_lib);
+	if (snprintf(path, sizeof(path), "%.*s/../miniasync/libminiasync.so.0", dir_len,
+		     stream_lib) >= (int)sizeof(path))
+		die("library path too long");
+	void *lib = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+	if (lib == NULL)
+		die(dlerror());
+	return lib;
 }
 
 static void open_stream_side(struct side *s)
@@ -130,6 +166,23 @@ static void open_stream_side(struct side *s)
 	for (unsigned i = 0; i < Threads; i++)
 		if (s->st.region_allocate(s->stream, REGION_SIZE, &s->regions[i]))
 			die("pmemstream_region_allocate");
+	if (Workload != STREAM_ASYNC)
+		return;
+	s->st.async_append = symbol(s->lib, "pmemstream_async_append");
+	s->st.wait_persisted = symbol(s->lib, "pmemstream_async_wait_persisted");
+	s->st.entry_timestamp = symbol(s->lib, "pmemstream_entry_timestamp");
+	s->st.runtime_new = symbol(s->miniasync, "runtime_new");
+	s->st.runtime_delete = symbol(s->miniasync, "runtime_delete");
+	s->st.runtime_wait = symbol(s->miniasync, "runtime_wait");
+	s->st.mover_new = symbol(s->miniasync, "data_mover_threads_new");
+	s->st.mover_vdm = symbol(s->miniasync, "data_mover_threads_get_vdm");
+	s->st.mover_delete = symbol(s->miniasync, "data_mover_threads_delete");
+	s->mover = s->st.mover_new(1, 128, FUTURE_NOTIFIER_WAKER);
+	if (s->mover == NULL)
+		die("data_mover_threads_new");
+	for (unsigned i = 0; i < Threads; i++)
+		if ((s->runtimes[i] = s->st.runtime_new()) == NULL)
+			die("runtime_new");
 }
 
 static void open_blk_side(struct side *s)
@@ -156,7 +209,13 @@ static void open_blk_side(struct side *s)
 
 static void close_side(struct side *s)
 {
-	if (Workload == STREAM) {
+	if (Workload == STREAM_ASYNC) {
+		s->st.delete_stream(&s->stream); /* finishes the copies still running */
+		s->st.mover_delete(s->mover);
+		for (unsigned i = 0; i < Threads; i++)
+			s->st.runtime_delete(s->runtimes[i]);
+		pmem2_map_delete(&s->map);
+	} else if (Workload == STREAM) {
 		s->st.delete_stream(&s->stream);
 		pmem2_map_delete(&s->map);
 	} else {
@@ -191,6 +250,26 @@ static uint64_t next_random(uint64_t *x)
 	return *x;
 }
 
+/* Up to ASYNC_BATCH appends to the thread's own region, then one wait; 0 if it was full. */
+static unsigned async_batch(struct side *s, unsigned id, const unsigned char *buf)
+{
+	struct pmemstream_region r = {__atomic_load_n(&s->regions[id].offset, __ATOMIC_RELAXED)};
+	struct vdm *vdm = s->st.mover_vdm(s->mover);
+	struct pmemstream_entry last;
+	unsigned issued = 0;
+	while (issued < ASYNC_BATCH &&
+	       s->st.async_append(s->stream, vdm, r, NULL, buf, Size, &last) == 0)
+		issued++;
+	if (issued > 0) {
+		struct pmemstream_async_wait_fut fut =
+			s->st.wait_persisted(s->stream, s->st.entry_timestamp(s->stream, last));
+		s->st.runtime_wait(s->runtimes[id], FUTURE_AS_RUNNABLE(&fut));
+		if (fut.output.error_code != 0)
+			die("pmemstream_async_wait_persisted");
+	}
+	return issued;
+}
+
 static void *worker(void *arg)
 {
 	unsigned id = (unsigned)(uintptr_t)arg;
@@ -200,6 +279,15 @@ static void *worker(void *arg)
 	while (!atomic_load_explicit(&Stop, memory_order_relaxed)) {
 		struct side *s = &Sides[atomic_load_explicit(&Current, memory_order_relaxed)];
 		int failed;
+		if (Workload == STREAM_ASYNC) {
+			/* the region is the thread's own and nothing of it is in flight now */
+			unsigned generation = __atomic_load_n(&s->generation[id], __ATOMIC_ACQUIRE);
+			unsigned done = async_batch(s, id, buf);
+			if (done < ASYNC_BATCH)
+				refill_region(s, id, generation);
+			atomic_fetch_add_explicit(&s->ops, done, memory_order_relaxed);
+			continue;
+		}
 		if (Workload == STREAM) {
 			/* a stale region fails the append, and the generation tells so */
 			unsigned i = Own_regions ? id : 0;
@@ -226,6 +314,7 @@ static void *worker(void *arg)
 static void usage(void)
 {
 	fprintf(stderr, "usage: bench_ab stream SIZE THREADS same|own LIB_A LIB_B\n"
+			"       bench_ab stream-async SIZE THREADS own LIB_A LIB_B\n"
 			"       bench_ab blk-write|blk-read BSIZE THREADS LIB_A LIB_B\n");
 	exit(2);
 }
@@ -238,6 +327,8 @@ int main(int argc, char *argv[])
 	const char *name = argv[arg++];
 	if (strcmp(name, "stream") == 0)
 		Workload = STREAM;
+	else if (strcmp(name, "stream-async") == 0)
+		Workload = STREAM_ASYNC;
 	else if (strcmp(name, "blk-write") == 0)
 		Workload = BLK_WRITE;
 	else if (strcmp(name, "blk-read") == 0)
@@ -246,10 +337,13 @@ int main(int argc, char *argv[])
 		usage();
 	Size = strtoull(argv[arg++], NULL, 0);
 	Threads = (unsigned)strtoul(argv[arg++], NULL, 0);
-	if (Workload == STREAM) {
+	if (Workload == STREAM || Workload == STREAM_ASYNC) {
 		if (argc != 7)
 			usage();
 		Own_regions = strcmp(argv[arg++], "own") == 0;
+		/* a region is refilled when full: only safe with nothing else in flight there */
+		if (Workload == STREAM_ASYNC && !Own_regions)
+			die("stream-async runs with own regions only");
 		/* a failed append means a full region only if the entry fits an empty one */
 		if (Size > MAX_ENTRY_SIZE)
 			die("SIZE is at most 8192");
@@ -261,11 +355,14 @@ int main(int argc, char *argv[])
 
 	for (int i = 0; i < 2; i++) {
 		struct side *s = &Sides[i];
+		/* two files of one soname, loaded by path, are two libraries */
 		s->lib = dlopen(argv[arg + i], RTLD_NOW | RTLD_LOCAL);
 		if (s->lib == NULL)
 			die(dlerror());
+		if (Workload == STREAM_ASYNC)
+			s->miniasync = open_sibling_miniasync(argv[arg + i]);
 		snprintf(s->path, sizeof(s->path), "/dev/shm/bench_ab.%d.%d", (int)getpid(), i);
-		if (Workload == STREAM)
+		if (Workload == STREAM || Workload == STREAM_ASYNC)
 			open_stream_side(s);
 		else
 			open_blk_side(s);
@@ -293,7 +390,9 @@ int main(int argc, char *argv[])
 		close_side(&Sides[i]);
 	}
 	printf("%s %zu x%u%s: A %.3f M ops/s, B %.3f M ops/s, B/A %.3f\n", name, Size, Threads,
-	       Workload == STREAM ? (Own_regions ? " own regions" : " one region") : "",
+	       Workload != BLK_WRITE && Workload != BLK_READ
+		       ? (Own_regions ? " own regions" : " one region")
+		       : "",
 	       rate[0] / 1e6, rate[1] / 1e6, rate[1] / rate[0]);
 	return 0;
 }

@@ -5,13 +5,14 @@
 # bench_ab twice, A against B and B against A, in one process each (bench_ab.c says why).
 #
 #	bench/ab/run.sh REV_A REV_B stream SIZE THREADS same|own
+#	bench/ab/run.sh REV_A REV_B stream-async SIZE THREADS own
 #	bench/ab/run.sh REV_A REV_B blk-write|blk-read BSIZE THREADS
 #
 # A revision is anything git names (HEAD~1, a branch, a commit), or "." for the working
 # tree as it is, uncommitted changes included. Example: bench/ab/run.sh HEAD . stream 64 1 same
 set -eu
 [ $# -ge 5 ] || {
-	sed -n '3,11p' "$0" >&2
+	sed -n '3,12p' "$0" >&2
 	exit 2
 }
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -19,7 +20,7 @@ rev_a=$1
 rev_b=$2
 shift 2
 case $1 in
-stream) lib=src/stream/libpmemstream.so.0 ;;
+stream | stream-async) lib=src/stream/libpmemstream.so.0 ;;
 blk-write | blk-read) lib=src/blk/libpmemblk.so.1 ;;
 *)
 	echo "unknown workload $1" >&2

@@ -32,13 +32,18 @@ struct data_mover_threads {
 	pthread_t threads[];
 };
 
+/*
+ * Laid out by writer, because the submitting thread and the worker run on different cores:
+ * the first line is written by the submitter and only read by the worker, the second only
+ * touched by the submitter, the third written by the worker. Each operation then moves one
+ * line to the worker and one back, instead of also pulling a shared line back and forth.
+ */
 struct threads_record {
-	struct data_mover_threads *mover;
 	struct vdm_operation operation; /* a copy: the future may move while a worker runs */
-	enum future_notifier_type notifier_used;
-	struct future_waker waker;
-	_Atomic uint64_t complete; /* the word a POLLER monitors */
+	struct future_waker waker;	/* wake == NULL: nobody is to be woken */
+	_Alignas(CACHELINE_SIZE) struct data_mover_threads *mover;
 	atomic_int started;
+	_Alignas(CACHELINE_SIZE) _Atomic uint64_t complete; /* the word a POLLER monitors */
 	atomic_int worker_done; /* the worker no longer touches the record */
 };
 
@@ -47,8 +52,8 @@ static void *threads_op_new(struct vdm *vdm, const enum vdm_operation_type type)
 	(void)type;
 	struct data_mover_threads *dmt = (struct data_mover_threads *)vdm;
 	struct threads_record *record = op_pool_get(dmt->pool);
-	if (record != NULL)
-		record->mover = dmt;
+	if (record != NULL && record->mover != dmt)
+		record->mover = dmt; /* records are reused: most of the time it holds dmt */
 	return record;
 }
 
@@ -59,15 +64,13 @@ static int threads_op_start(void *data, const struct vdm_operation *operation,
 	struct data_mover_threads *dmt = record->mover;
 
 	record->operation = *operation;
+	record->waker = (struct future_waker){.data = NULL, .wake = NULL};
 	if (n != NULL) {
-		record->notifier_used = dmt->desired_notifier;
 		n->notifier_used = dmt->desired_notifier;
 		if (dmt->desired_notifier == FUTURE_NOTIFIER_WAKER)
 			record->waker = n->waker;
 		else if (dmt->desired_notifier == FUTURE_NOTIFIER_POLLER)
 			n->poller.ptr_to_monitor = (uint64_t *)&record->complete;
-	} else {
-		record->notifier_used = FUTURE_NOTIFIER_NONE;
 	}
 
 	if (ring_try_enqueue(dmt->ring, record) == 0)
@@ -122,7 +125,7 @@ static void *worker_main(void *arg)
 
 		/* publish before waking, so that the woken poller finds the work done */
 		atomic_store_explicit(&record->complete, 1, memory_order_release);
-		if (record->notifier_used == FUTURE_NOTIFIER_WAKER && record->waker.wake != NULL)
+		if (record->waker.wake != NULL)
 			FUTURE_WAKER_WAKE(&record->waker);
 		atomic_store_explicit(&record->worker_done, 1, memory_order_release);
 	}

@@ -115,8 +115,11 @@ static struct record_header *grow(struct op_pool *pool)
 	mine = pop_free(pool);
 	size_t nchunks = atomic_load_explicit(&pool->nchunks, memory_order_relaxed);
 	if (mine == NULL && nchunks < pool->max_chunks) {
-		char *chunk = calloc(CHUNK_RECORDS, pool->record_size);
+		/* line-aligned, so that payloads may lay out their fields by cache line */
+		size_t chunk_size = CHUNK_RECORDS * pool->record_size;
+		char *chunk = aligned_alloc(CACHELINE_SIZE, chunk_size);
 		if (chunk != NULL) {
+			memset(chunk, 0, chunk_size);
 			pool->chunks[nchunks] = chunk;
 			atomic_store_explicit(&pool->nchunks, nchunks + 1, memory_order_release);
 			for (uint32_t i = 0; i < CHUNK_RECORDS; i++) {
