@@ -1,7 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: BSD-3-Clause
 #
-# Build and run the libpmemstream append benchmark (about 45 s with the defaults).
+# Build and run the libpmemstream append benchmark (about a minute with the defaults).
 #	bench/stream/run.sh [BUILD_DIR] [bench_stream options...]
 # The options are those of bench_stream: --duration S, --sizes 64,1024,4096, --dir DIR,
 # --region-mib N, --mover-threads N, --filter TEXT.

@@ -67,6 +67,7 @@ enum placement {
 	ONE_THREAD,
 	SAME_REGION, /* all threads append to one region (one log for libpmemlog) */
 	OWN_REGIONS, /* one region per thread */
+	OWN_STREAMS, /* one stream (file) per thread, one region in each */
 };
 
 struct cell_spec {
@@ -89,6 +90,7 @@ static const struct cell_spec cells[] = {
 	{"raw entry+W, own areas, shared W", WL_RAW_PROTOCOL, 2, OWN_REGIONS},
 	{"stream append, same region", WL_APPEND, 2, SAME_REGION},
 	{"stream append, own regions", WL_APPEND, 2, OWN_REGIONS},
+	{"stream append, own streams", WL_APPEND, 2, OWN_STREAMS},
 	{"stream reserve+publish, own regions", WL_RESERVE, 2, OWN_REGIONS},
 	{"stream async x16, same region", WL_ASYNC, 2, SAME_REGION},
 	{"stream async x16, own regions", WL_ASYNC, 2, OWN_REGIONS},
@@ -118,8 +120,9 @@ struct mapped_file {
 /* Everything the cells share, created once. */
 struct bench {
 	struct options opt;
-	struct mapped_file stream_file;
-	struct pmemstream *stream;
+	/* the first holds a region per thread; the others one each, for OWN_STREAMS */
+	struct mapped_file stream_files[MAX_THREADS];
+	struct pmemstream *streams[MAX_THREADS];
 	struct mapped_file raw_file;
 	pmem2_memcpy_fn raw_memcpy;
 	struct raw_log *raw_log;
@@ -146,6 +149,7 @@ struct run {
 	bool stop;   /* written by the leader between the two barriers of a round */
 	bool failed; /* any thread hit an unexpected error */
 	int nregions;
+	struct pmemstream *streams[MAX_THREADS]; /* the stream of each region */
 	struct pmemstream_region regions[MAX_THREADS];
 	struct pmemstream_region_runtime *runtimes[MAX_THREADS];
 };
@@ -215,13 +219,13 @@ static void unmap_file(struct mapped_file *f)
  * Every stream slice starts from a new, empty stream in the same (already faulted) file, so
  * that no cell inherits another's timestamps or operation-table state.
  */
-static int stream_recreate(struct bench *b)
+static int stream_recreate(struct bench *b, int i)
 {
-	pmemstream_delete(&b->stream);
+	pmemstream_delete(&b->streams[i]);
 	/* without its signature the file is initialised again by pmemstream_from_map */
-	char *base = pmem2_map_get_address(b->stream_file.map);
-	pmem2_get_memset_fn(b->stream_file.map)(base, 0, BLOCK_SIZE, 0);
-	if (pmemstream_from_map(&b->stream, BLOCK_SIZE, b->stream_file.map) != 0) {
+	char *base = pmem2_map_get_address(b->stream_files[i].map);
+	pmem2_get_memset_fn(b->stream_files[i].map)(base, 0, BLOCK_SIZE, 0);
+	if (pmemstream_from_map(&b->streams[i], BLOCK_SIZE, b->stream_files[i].map) != 0) {
 		fprintf(stderr, "pmemstream_from_map: %s\n", pmemstream_errormsg());
 		return -1;
 	}
@@ -237,8 +241,8 @@ static size_t region_request(const struct bench *b)
 
 static int regions_allocate(struct run *run)
 {
-	struct pmemstream *s = run->bench->stream;
 	for (int i = 0; i < run->nregions; i++) {
+		struct pmemstream *s = run->streams[i];
 		if (pmemstream_region_allocate(s, region_request(run->bench), &run->regions[i]) ||
 		    pmemstream_region_runtime_initialize(s, run->regions[i], &run->runtimes[i])) {
 			fail(run, "region allocate");
@@ -251,7 +255,7 @@ static int regions_allocate(struct run *run)
 static int regions_free(struct run *run)
 {
 	for (int i = 0; i < run->nregions; i++) {
-		if (pmemstream_region_free(run->bench->stream, run->regions[i]) != 0) {
+		if (pmemstream_region_free(run->streams[i], run->regions[i]) != 0) {
 			fail(run, "region free");
 			return -1;
 		}
@@ -264,11 +268,18 @@ static bool region_full(struct run *run, int region)
 {
 	if (errno == ENOSPC)
 		return true;
-	size_t usable = pmemstream_region_usable_size(run->bench->stream, run->regions[region]);
+	size_t usable = pmemstream_region_usable_size(run->streams[region], run->regions[region]);
 	return usable < ENTRY_HEADER + run->size;
 }
 
 /* ----- one round of each workload: append until the deadline or until full ----- */
+
+/* the index of the region (and its stream) a worker appends to */
+static int region_of(const struct worker *w)
+{
+	enum placement p = w->run->spec->placement;
+	return p == OWN_REGIONS || p == OWN_STREAMS ? w->index : 0;
+}
 
 static void round_log(struct worker *w)
 {
@@ -327,8 +338,8 @@ static void round_raw_protocol(struct worker *w)
 static void round_append(struct worker *w)
 {
 	struct run *run = w->run;
-	struct pmemstream *s = run->bench->stream;
-	int r = run->spec->placement == OWN_REGIONS ? w->index : 0;
+	int r = region_of(w);
+	struct pmemstream *s = run->streams[r];
 	for (;;) {
 		for (int i = 0; i < CLOCK_EVERY; i++) {
 			if (pmemstream_append(s, run->regions[r], run->runtimes[r],
@@ -347,8 +358,8 @@ static void round_append(struct worker *w)
 static void round_reserve(struct worker *w)
 {
 	struct run *run = w->run;
-	struct pmemstream *s = run->bench->stream;
-	int r = run->spec->placement == OWN_REGIONS ? w->index : 0;
+	int r = region_of(w);
+	struct pmemstream *s = run->streams[r];
 	for (;;) {
 		for (int i = 0; i < CLOCK_EVERY; i++) {
 			struct pmemstream_entry entry;
@@ -377,11 +388,11 @@ static void round_async(struct worker *w)
 {
 	struct run *run = w->run;
 	struct bench *b = run->bench;
-	struct pmemstream *s = b->stream;
 	struct vdm *vdm = run->spec->workload == WL_ASYNC
 				  ? data_mover_threads_get_vdm(b->threads_mover)
 				  : data_mover_sync_get_vdm(b->sync_mover);
-	int r = run->spec->placement == OWN_REGIONS ? w->index : 0;
+	int r = region_of(w);
+	struct pmemstream *s = run->streams[r];
 	for (;;) {
 		struct pmemstream_entry last;
 		int issued = 0;
@@ -501,9 +512,18 @@ static void join_or_die(pthread_t thread, struct run *run, double start)
 		"\n%s (%d thread(s), %zu B) still running %.0f s after its slice ended: committed "
 		"%" PRIu64 ", persisted %" PRIu64 "; giving up\n",
 		run->spec->name, run->spec->threads, run->size, HANG_SECONDS,
-		pmemstream_committed_timestamp(run->bench->stream),
-		pmemstream_persisted_timestamp(run->bench->stream));
+		pmemstream_committed_timestamp(run->streams[0]),
+		pmemstream_persisted_timestamp(run->streams[0]));
 	_exit(3);
+}
+
+/* committed timestamps of the first n streams together: one per append */
+static uint64_t committed_sum(struct bench *b, int n)
+{
+	uint64_t sum = 0;
+	for (int i = 0; i < n; i++)
+		sum += pmemstream_committed_timestamp(b->streams[i]);
+	return sum;
 }
 
 static struct result run_cell(struct bench *b, const struct cell_spec *spec, size_t size)
@@ -512,12 +532,19 @@ static struct result run_cell(struct bench *b, const struct cell_spec *spec, siz
 	struct run run = {.bench = b, .spec = spec, .size = size};
 	struct worker workers[MAX_THREADS] = {0};
 
+	int nstreams = spec->placement == OWN_STREAMS ? spec->threads : 1;
 	if (uses_stream(spec->workload)) {
-		if (stream_recreate(b) != 0) {
-			res.failed = true;
-			return res;
+		for (int i = 0; i < nstreams; i++) {
+			if (stream_recreate(b, i) != 0) {
+				res.failed = true;
+				return res;
+			}
 		}
-		run.nregions = spec->placement == OWN_REGIONS ? spec->threads : 1;
+		run.nregions = spec->placement == OWN_REGIONS || spec->placement == OWN_STREAMS
+				       ? spec->threads
+				       : 1;
+		for (int i = 0; i < run.nregions; i++)
+			run.streams[i] = b->streams[spec->placement == OWN_STREAMS ? i : 0];
 		if (regions_allocate(&run) != 0) {
 			res.failed = true;
 			return res;
@@ -529,7 +556,7 @@ static struct result run_cell(struct bench *b, const struct cell_spec *spec, siz
 		for (int t = 0; t < spec->threads; t++)
 			raw_writer_init(b->raw_log, &workers[t].raw, t);
 	}
-	uint64_t ts_before = pmemstream_committed_timestamp(b->stream);
+	uint64_t ts_before = committed_sum(b, nstreams);
 
 	pthread_barrier_init(&run.barrier, NULL, (unsigned)spec->threads);
 	for (int t = 0; t < spec->threads; t++) {
@@ -553,7 +580,7 @@ static struct result run_cell(struct bench *b, const struct cell_spec *spec, siz
 
 	if (uses_stream(spec->workload)) {
 		/* every successful publish consumes exactly one timestamp */
-		uint64_t ts_used = pmemstream_committed_timestamp(b->stream) - ts_before;
+		uint64_t ts_used = committed_sum(b, nstreams) - ts_before;
 		if (!run.failed && ts_used != ops) {
 			fprintf(stderr,
 				"%s (%zu B): %" PRIu64 " appends counted, %" PRIu64
@@ -561,12 +588,15 @@ static struct result run_cell(struct bench *b, const struct cell_spec *spec, siz
 				spec->name, size, ops, ts_used);
 			run.failed = true;
 		}
-		if (pmemstream_persisted_timestamp(b->stream) !=
-		    pmemstream_committed_timestamp(b->stream)) {
+		for (int i = 0; i < nstreams; i++) {
+			struct pmemstream *st = b->streams[i];
+			if (pmemstream_persisted_timestamp(st) ==
+			    pmemstream_committed_timestamp(st))
+				continue;
 			fprintf(stderr,
 				"%s (%zu B): persisted %" PRIu64 " != committed %" PRIu64 "\n",
-				spec->name, size, pmemstream_persisted_timestamp(b->stream),
-				pmemstream_committed_timestamp(b->stream));
+				spec->name, size, pmemstream_persisted_timestamp(st),
+				pmemstream_committed_timestamp(st));
 			run.failed = true;
 		}
 		regions_free(&run);
@@ -594,13 +624,17 @@ static int bench_open(struct bench *b)
 	for (size_t i = 0; i < max_size; i++)
 		b->payload[i] = (unsigned char)(i * 31 + 7);
 
-	/* header block + one region per thread + slack */
-	snprintf(path, sizeof(path), "%s/bench_stream.%d.stream", o->dir, (int)getpid());
-	if (map_file(&b->stream_file, path, MAX_THREADS * o->region_size + 4 * BLOCK_SIZE) != 0)
-		return -1;
-	if (pmemstream_from_map(&b->stream, BLOCK_SIZE, b->stream_file.map) != 0) {
-		fprintf(stderr, "pmemstream_from_map: %s\n", pmemstream_errormsg());
-		return -1;
+	/* header block + one region per thread (one in the others) + slack */
+	for (int i = 0; i < MAX_THREADS; i++) {
+		size_t regions = i == 0 ? MAX_THREADS : 1;
+		snprintf(path, sizeof(path), "%s/bench_stream.%d.stream%d", o->dir, (int)getpid(),
+			 i);
+		if (map_file(&b->stream_files[i], path, regions * o->region_size + 4 * BLOCK_SIZE))
+			return -1;
+		if (pmemstream_from_map(&b->streams[i], BLOCK_SIZE, b->stream_files[i].map) != 0) {
+			fprintf(stderr, "pmemstream_from_map: %s\n", pmemstream_errormsg());
+			return -1;
+		}
 	}
 
 	snprintf(path, sizeof(path), "%s/bench_stream.%d.raw", o->dir, (int)getpid());
@@ -635,12 +669,14 @@ static int bench_open(struct bench *b)
 
 static void bench_close(struct bench *b)
 {
-	pmemstream_delete(&b->stream);
+	for (int i = 0; i < MAX_THREADS; i++)
+		pmemstream_delete(&b->streams[i]);
 	data_mover_threads_delete(b->threads_mover);
 	data_mover_sync_delete(b->sync_mover);
 	if (b->log)
 		pmemlog_close(b->log);
-	unmap_file(&b->stream_file);
+	for (int i = 0; i < MAX_THREADS; i++)
+		unmap_file(&b->stream_files[i]);
 	unmap_file(&b->raw_file);
 	free(b->raw_log);
 	free(b->payload);
@@ -765,6 +801,11 @@ static void print_targets(const struct bench *b, const struct result res[][NCELL
 		printf("  (this machine: raw 64 B persists scale %.2fx from 1 to 2 threads)\n",
 		       raw2->ops_per_s / raw1->ops_per_s);
 	/* and the same protocol bare: two ordered persists, one watermark shared by both */
+	const struct result *app1 = find_cell(res, s64, WL_APPEND, 1, ONE_THREAD);
+	const struct result *own_streams = find_cell(res, s64, WL_APPEND, 2, OWN_STREAMS);
+	if (app1 != NULL && own_streams != NULL)
+		printf("  (2 threads on streams of their own scale %.2fx: no shared watermark)\n",
+		       own_streams->ops_per_s / app1->ops_per_s);
 	const struct result *proto1 = find_cell(res, s64, WL_RAW_PROTOCOL, 1, ONE_THREAD);
 	const struct result *proto2 = find_cell(res, s64, WL_RAW_PROTOCOL, 2, OWN_REGIONS);
 	if (proto1 != NULL && proto2 != NULL)
