@@ -27,6 +27,7 @@
 #include <libpmemstream.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -95,6 +96,11 @@ static struct side Sides[2];
 static atomic_int Current;
 static atomic_int Stop;
 static pthread_mutex_t Refill_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static bool stream_workload(void)
+{
+	return Workload == STREAM || Workload == STREAM_ASYNC;
+}
 
 static void die(const char *what)
 {
@@ -209,14 +215,13 @@ static void open_blk_side(struct side *s)
 
 static void close_side(struct side *s)
 {
-	if (Workload == STREAM_ASYNC) {
+	if (stream_workload()) {
 		s->st.delete_stream(&s->stream); /* finishes the copies still running */
-		s->st.mover_delete(s->mover);
-		for (unsigned i = 0; i < Threads; i++)
-			s->st.runtime_delete(s->runtimes[i]);
-		pmem2_map_delete(&s->map);
-	} else if (Workload == STREAM) {
-		s->st.delete_stream(&s->stream);
+		if (Workload == STREAM_ASYNC) {
+			s->st.mover_delete(s->mover);
+			for (unsigned i = 0; i < Threads; i++)
+				s->st.runtime_delete(s->runtimes[i]);
+		}
 		pmem2_map_delete(&s->map);
 	} else {
 		s->bf.close(s->pool);
@@ -337,7 +342,7 @@ int main(int argc, char *argv[])
 		usage();
 	Size = strtoull(argv[arg++], NULL, 0);
 	Threads = (unsigned)strtoul(argv[arg++], NULL, 0);
-	if (Workload == STREAM || Workload == STREAM_ASYNC) {
+	if (stream_workload()) {
 		if (argc != 7)
 			usage();
 		Own_regions = strcmp(argv[arg++], "own") == 0;
@@ -362,7 +367,7 @@ int main(int argc, char *argv[])
 		if (Workload == STREAM_ASYNC)
 			s->miniasync = open_sibling_miniasync(argv[arg + i]);
 		snprintf(s->path, sizeof(s->path), "/dev/shm/bench_ab.%d.%d", (int)getpid(), i);
-		if (Workload == STREAM || Workload == STREAM_ASYNC)
+		if (stream_workload())
 			open_stream_side(s);
 		else
 			open_blk_side(s);
@@ -390,9 +395,7 @@ int main(int argc, char *argv[])
 		close_side(&Sides[i]);
 	}
 	printf("%s %zu x%u%s: A %.3f M ops/s, B %.3f M ops/s, B/A %.3f\n", name, Size, Threads,
-	       Workload != BLK_WRITE && Workload != BLK_READ
-		       ? (Own_regions ? " own regions" : " one region")
-		       : "",
+	       stream_workload() ? (Own_regions ? " own regions" : " one region") : "",
 	       rate[0] / 1e6, rate[1] / 1e6, rate[1] / rate[0]);
 	return 0;
 }

@@ -234,6 +234,11 @@ static int stream_recreate(struct bench *b, int i)
 
 /* ----- regions ----- */
 
+static bool region_per_thread(enum placement p)
+{
+	return p == OWN_REGIONS || p == OWN_STREAMS;
+}
+
 static size_t region_request(const struct bench *b)
 {
 	return b->opt.region_size - REGION_HEADER;
@@ -277,8 +282,7 @@ static bool region_full(struct run *run, int region)
 /* the index of the region (and its stream) a worker appends to */
 static int region_of(const struct worker *w)
 {
-	enum placement p = w->run->spec->placement;
-	return p == OWN_REGIONS || p == OWN_STREAMS ? w->index : 0;
+	return region_per_thread(w->run->spec->placement) ? w->index : 0;
 }
 
 static void round_log(struct worker *w)
@@ -540,9 +544,7 @@ static struct result run_cell(struct bench *b, const struct cell_spec *spec, siz
 				return res;
 			}
 		}
-		run.nregions = spec->placement == OWN_REGIONS || spec->placement == OWN_STREAMS
-				       ? spec->threads
-				       : 1;
+		run.nregions = region_per_thread(spec->placement) ? spec->threads : 1;
 		for (int i = 0; i < run.nregions; i++)
 			run.streams[i] = b->streams[spec->placement == OWN_STREAMS ? i : 0];
 		if (regions_allocate(&run) != 0) {
