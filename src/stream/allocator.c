@@ -151,6 +151,7 @@ static struct pmemstream_region_runtime *rt_new(struct pmemstream *s, uint64_t o
 	rt->free_prev = INVALID_OFFSET;
 	rt->alloc_prev = INVALID_OFFSET;
 	rt->reservation_offset = INVALID_OFFSET;
+	rt->generation = region_new_generation();
 	region_forget_tail(rt);
 	return rt;
 }
@@ -163,7 +164,7 @@ static struct pmemstream_region_runtime *carve(struct pmemstream *s, uint64_t to
 	struct allocator_header *a = &s->header->allocator;
 	uint64_t offset = a->free_offset;
 
-	if (region_index_reserve(&s->index))
+	if (region_index_reserve(&s->index, offset))
 		return NULL;
 	struct pmemstream_region_runtime *rt = rt_new(s, offset, total_size);
 	if (rt == NULL)
@@ -303,7 +304,7 @@ int pmemstream_region_free(struct pmemstream *stream, struct pmemstream_region r
 	spin_lock(&rt->lock);
 	__atomic_store_n(&rt->allocated, 0, __ATOMIC_RELEASE);
 	__atomic_store_n(&rt->writable, 0, __ATOMIC_RELEASE);
-	__atomic_add_fetch(&rt->generation, 1, __ATOMIC_RELEASE);
+	__atomic_store_n(&rt->generation, region_new_generation(), __ATOMIC_RELEASE);
 	rt->closing = 0;
 	spin_unlock(&rt->lock);
 	ret = 0;
@@ -505,7 +506,7 @@ static int build_runtime(struct pmemstream *s, struct node_list *alloc, struct n
 	for (size_t i = 0; i < n; i++) {
 		struct pmemstream_region_runtime *rt =
 			rt_new(s, sorted[i], region_total_size(s, sorted[i]));
-		if (rt == NULL || region_index_reserve(&s->index)) {
+		if (rt == NULL || region_index_reserve(&s->index, sorted[i])) {
 			free(rt);
 			return -1;
 		}

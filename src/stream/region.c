@@ -11,7 +11,7 @@
 
 struct pmemstream_region_runtime *region_lookup(struct pmemstream *s, uint64_t offset)
 {
-	if (offset % s->block_size != 0 || offset >= s->usable_size)
+	if (offset >= s->usable_size)
 		return NULL;
 	struct pmemstream_region_runtime *rt = region_index_exact(&s->index, offset);
 	if (rt == NULL || !__atomic_load_n(&rt->allocated, __ATOMIC_ACQUIRE))
@@ -20,42 +20,47 @@ struct pmemstream_region_runtime *region_lookup(struct pmemstream *s, uint64_t o
 }
 
 /*
- * The handle users get is the runtime's address (64-byte aligned) with the low bits of the
- * region's generation in its unused low bits: a handle kept across region_free and a
- * reallocation of the same region is then recognised as stale, although the runtime object
- * itself is reused. Users never dereference the handle.
+ * Generations are drawn from one counter for the whole process, so no two regions, of this
+ * stream or another, ever share one, and a region never gets one back. 0 is never drawn.
  */
-#define HANDLE_TAG_MASK ((uintptr_t)CACHELINE_SIZE - 1)
+static uint64_t Last_generation;
 
+uint64_t region_new_generation(void)
+{
+	return __atomic_add_fetch(&Last_generation, 1, __ATOMIC_RELAXED);
+}
+
+/*
+ * The handle users get encodes the region's generation, not the runtime's address: the
+ * runtime object is reused when a freed region is allocated again, and a handle must then be
+ * recognised as stale however often that happened (a tag in the address's spare low bits
+ * wrapped after 64 reallocations). The encoding is a bijection, so handles of different
+ * generations always differ; it scrambles the bits so that small integers passed by mistake
+ * do not match. Users never dereference the handle.
+ */
 static struct pmemstream_region_runtime *handle_of(struct pmemstream_region_runtime *rt)
 {
-	uintptr_t gen = __atomic_load_n(&rt->generation, __ATOMIC_ACQUIRE);
-	return (struct pmemstream_region_runtime *)((uintptr_t)rt | (gen & HANDLE_TAG_MASK));
+	uint64_t x = __atomic_load_n(&rt->generation, __ATOMIC_ACQUIRE);
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+	return (struct pmemstream_region_runtime *)(uintptr_t)(x ^ (x >> 31));
 }
 
 struct pmemstream_region_runtime *region_get(struct pmemstream *s, struct pmemstream_region r,
 					     struct pmemstream_region_runtime *given)
 {
-	if (given != NULL) {
-		uintptr_t tag = (uintptr_t)given & HANDLE_TAG_MASK;
-		struct pmemstream_region_runtime *rt =
-			(struct pmemstream_region_runtime *)((uintptr_t)given & ~HANDLE_TAG_MASK);
-		if (rt->stream != s || rt->offset != r.offset) {
-			errmsg_set(EINVAL, "region runtime does not belong to region %#" PRIx64,
-				   r.offset);
-			return NULL;
-		}
-		if (!__atomic_load_n(&rt->allocated, __ATOMIC_ACQUIRE) ||
-		    (__atomic_load_n(&rt->generation, __ATOMIC_ACQUIRE) & HANDLE_TAG_MASK) != tag) {
-			errmsg_set(EINVAL, "region runtime is stale: region %#" PRIx64 " was freed",
-				   r.offset);
-			return NULL;
-		}
-		return rt;
-	}
 	struct pmemstream_region_runtime *rt = region_lookup(s, r.offset);
-	if (rt == NULL)
+	if (rt == NULL) {
 		errmsg_set(EINVAL, "%#" PRIx64 " is not an allocated region", r.offset);
+		return NULL;
+	}
+	if (given != NULL && given != handle_of(rt)) {
+		errmsg_set(EINVAL,
+			   "region runtime is not that of region %#" PRIx64
+			   " as allocated now (stale, or another region's)",
+			   r.offset);
+		return NULL;
+	}
 	return rt;
 }
 

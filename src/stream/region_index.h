@@ -14,6 +14,8 @@
 #include <stdint.h>
 
 #define REGION_INDEX_CHUNK 1024
+/* Block numbers per chunk of the table by start block. */
+#define REGION_STARTS_CHUNK 4096
 
 struct pmemstream_region_runtime;
 
@@ -21,12 +23,20 @@ struct region_index {
 	struct pmemstream_region_runtime ***chunks;
 	size_t nchunks;
 	size_t count; /* published with release */
+	/*
+	 * The same runtimes by the number of the block they start at, so that the region at
+	 * an offset is found in two loads (handles, append); chunks are allocated as regions
+	 * are carved in their range.
+	 */
+	struct pmemstream_region_runtime ***starts;
+	size_t nstarts;
+	unsigned block_shift;
 };
 
-int region_index_init(struct region_index *idx, uint64_t max_regions);
-/* Makes room for one more element, so that the following append cannot fail. */
-int region_index_reserve(struct region_index *idx);
-/* The caller keeps offsets increasing and has called region_index_reserve. */
+int region_index_init(struct region_index *idx, uint64_t usable_size, uint64_t block_size);
+/* Makes room for a region at offset, so that the following append cannot fail. */
+int region_index_reserve(struct region_index *idx, uint64_t offset);
+/* The caller keeps offsets increasing and has called region_index_reserve for the offset. */
 void region_index_append(struct region_index *idx, struct pmemstream_region_runtime *rt);
 size_t region_index_count(const struct region_index *idx);
 struct pmemstream_region_runtime *region_index_at(const struct region_index *idx, size_t i);

@@ -163,7 +163,7 @@ int pmemstream_from_map(struct pmemstream **stream, size_t block_size, struct pm
 		release(s, 1, 0);
 		return -1;
 	}
-	if (region_index_init(&s->index, usable / block_size))
+	if (region_index_init(&s->index, usable, block_size))
 		goto fail;
 
 	if (!signature_present(s->header))

@@ -42,7 +42,8 @@ struct pmemstream_region_runtime {
 	 */
 	int writable;		   /* write-open done (spec 3.4); read lock-free with acquire */
 	int closing;		   /* region_free is waiting for in-flight operations */
-	uint64_t generation;	   /* bumped by region_free; iterators compare it */
+	uint64_t generation;	   /* new at region_free (region_new_generation); handles and
+				      iterators compare it */
 	uint64_t reservation_size; /* of the outstanding manual reservation */
 
 	/* The reservation critical section and what every reservation changes. */
@@ -140,6 +141,8 @@ struct pmemstream_region_runtime *region_lookup(struct pmemstream *s, uint64_t o
 struct pmemstream_region_runtime *region_get(struct pmemstream *s, struct pmemstream_region r,
 					     struct pmemstream_region_runtime *given);
 int region_open_for_write(struct pmemstream_region_runtime *rt);
+/* A region generation never drawn before in the process; never 0. */
+uint64_t region_new_generation(void);
 /* The end of the valid prefix of entries starting at "from" (spec 2.6). */
 uint64_t region_valid_end(struct pmemstream *s, struct pmemstream_region_runtime *rt,
 			  uint64_t from);

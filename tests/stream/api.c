@@ -413,6 +413,42 @@ static void test_free(struct pmemstream *s, struct pmemstream_region r)
 	UT_ASSERTeq(pmemstream_region_runtime_initialize(s, same, &rt2), 0);
 	UT_ASSERT(rt2 != rt);
 	UT_ASSERTeq(pmemstream_append(s, same, rt2, &v, 8, NULL), 0);
+
+	/* every earlier handle stays stale, however often the region comes back */
+	struct pmemstream_region_runtime *handles[200];
+	handles[0] = rt2;
+	for (size_t i = 1; i < sizeof(handles) / sizeof(handles[0]); i++) {
+		UT_ASSERTeq(pmemstream_region_free(s, same), 0);
+		UT_ASSERTeq(pmemstream_region_allocate(s, 4096 - 64, &same), 0);
+		UT_ASSERTeq(same.offset, r.offset);
+		UT_ASSERT_ERR(pmemstream_append(s, same, rt, &v, 8, NULL), -1, EINVAL);
+		for (size_t k = 0; k < i; k++)
+			UT_ASSERT_ERR(pmemstream_append(s, same, handles[k], &v, 8, NULL), -1,
+				      EINVAL);
+		UT_ASSERTeq(pmemstream_region_runtime_initialize(s, same, &handles[i]), 0);
+		UT_ASSERTeq(pmemstream_append(s, same, handles[i], &v, 8, NULL), 0);
+	}
+}
+
+/* A runtime handle is refused with any region but its own, also of another stream. */
+static void test_foreign_runtime(struct pmemstream *s, struct pmemstream *other)
+{
+	struct pmemstream_region a, b, c;
+	struct pmemstream_region_runtime *rt_a, *rt_c;
+	UT_ASSERTeq(pmemstream_region_allocate(s, 4096 - 64, &a), 0);
+	UT_ASSERTeq(pmemstream_region_allocate(s, 4096 - 64, &b), 0);
+	UT_ASSERTeq(pmemstream_region_allocate(other, 4096 - 64, &c), 0);
+	UT_ASSERTeq(pmemstream_region_runtime_initialize(s, a, &rt_a), 0);
+	UT_ASSERTeq(pmemstream_region_runtime_initialize(other, c, &rt_c), 0);
+	uint64_t v = 1;
+	UT_ASSERT_ERR(pmemstream_append(s, b, rt_a, &v, 8, NULL), -1, EINVAL);
+	UT_ASSERT_ERR(pmemstream_append(s, a, rt_c, &v, 8, NULL), -1, EINVAL);
+	UT_ASSERT_ERR(pmemstream_append(other, c, rt_a, &v, 8, NULL), -1, EINVAL);
+	UT_ASSERTeq(pmemstream_append(s, a, rt_a, &v, 8, NULL), 0);
+	UT_ASSERTeq(pmemstream_append(other, c, rt_c, &v, 8, NULL), 0);
+	UT_ASSERTeq(pmemstream_region_free(s, a), 0);
+	UT_ASSERTeq(pmemstream_region_free(s, b), 0);
+	UT_ASSERTeq(pmemstream_region_free(other, c), 0);
 }
 
 static void test_fill_stream(struct pmemstream *s)
@@ -449,6 +485,12 @@ int main(void)
 	test_entry_iterator(s, r);
 	test_region_iterator(s);
 	test_free(s, other);
+	struct test_map tm2;
+	tm_create(&tm2, "api2", 1 * MiB);
+	struct pmemstream *s2 = tm_stream(&tm2, 4096);
+	test_foreign_runtime(s, s2);
+	pmemstream_delete(&s2);
+	tm_destroy(&tm2);
 	test_fill_stream(s);
 	pmemstream_delete(&s);
 	tm_destroy(&tm);
