@@ -17,6 +17,48 @@
 #include "spinlock.h"
 #include "stream.h"
 
+/*
+ * The commit lock. A wait future that found it taken asks its holder to wake the waiters
+ * when it lets go (COMMIT_LOCK_WAKE_ON_RELEASE): the holder may be doing something that
+ * moves neither C nor W (the allocator's header stores, a round that found nothing new),
+ * and the future's operation may have been published, with its wake-up, before the future
+ * registered; without this nobody would ever wake it.
+ */
+#define COMMIT_LOCK_FREE	    0
+#define COMMIT_LOCK_HELD	    1
+#define COMMIT_LOCK_WAKE_ON_RELEASE 2
+
+static int commit_lock_try(struct pmemstream *s)
+{
+	int expected = COMMIT_LOCK_FREE;
+	return __atomic_load_n(&s->commit_lock, __ATOMIC_RELAXED) == COMMIT_LOCK_FREE &&
+	       __atomic_compare_exchange_n(&s->commit_lock, &expected, COMMIT_LOCK_HELD, 0,
+					   __ATOMIC_ACQUIRE, __ATOMIC_RELAXED);
+}
+
+static void commit_lock_release(struct pmemstream *s)
+{
+	/* acquire: the registration of whoever asked for the wake-up is seen below */
+	if (__atomic_exchange_n(&s->commit_lock, COMMIT_LOCK_FREE, __ATOMIC_ACQ_REL) ==
+	    COMMIT_LOCK_WAKE_ON_RELEASE)
+		waiters_wake_fenced(&s->waiters, UINT64_MAX);
+}
+
+int commit_lock_wake_on_release(struct pmemstream *s)
+{
+	int seen = __atomic_load_n(&s->commit_lock, __ATOMIC_RELAXED);
+	for (;;) {
+		if (seen == COMMIT_LOCK_FREE)
+			return 0;
+		if (seen == COMMIT_LOCK_WAKE_ON_RELEASE)
+			return 1;
+		/* release: the caller's registration goes with the request */
+		if (__atomic_compare_exchange_n(&s->commit_lock, &seen, COMMIT_LOCK_WAKE_ON_RELEASE,
+						0, __ATOMIC_RELEASE, __ATOMIC_RELAXED))
+			return 1;
+	}
+}
+
 static void copy_done(void *arg)
 {
 	struct pmemstream *s = arg;
@@ -103,11 +145,13 @@ int header_line_holds(struct pmemstream *s, const uint64_t *word)
 
 void header_line_store_persist(struct pmemstream *s, uint64_t *word, uint64_t value)
 {
-	spin_lock(&s->commit_lock);
+	unsigned spins = 0;
+	while (!commit_lock_try(s))
+		backoff(&spins);
 	memcpy(s->header_line + ((char *)word - header_line_of(s)), &value, sizeof(value));
 	pm_store(word, value);
 	s->ops.persist(word, sizeof(*word));
-	spin_unlock(&s->commit_lock);
+	commit_lock_release(s);
 }
 
 /*
@@ -215,11 +259,11 @@ static int commit_round(struct pmemstream *s)
 /* Rounds until persisted >= target or no progress; 0 if the lock was busy. */
 int commit_rounds(struct pmemstream *s, uint64_t persisted_target)
 {
-	if (!spin_trylock(&s->commit_lock))
+	if (!commit_lock_try(s))
 		return 0;
 	while (commit_round(s) && load_persisted(s) < persisted_target)
 		;
-	spin_unlock(&s->commit_lock);
+	commit_lock_release(s);
 	return 1;
 }
 
@@ -248,7 +292,7 @@ static _Thread_local char Raiser_id;
  */
 static int raise_watermark_over_durable(struct pmemstream *s)
 {
-	if (!spin_trylock(&s->commit_lock))
+	if (!commit_lock_try(s))
 		return 0;
 	uint64_t start = __atomic_load_n(&s->committed, __ATOMIC_RELAXED);
 	uint64_t c = start;
@@ -256,7 +300,7 @@ static int raise_watermark_over_durable(struct pmemstream *s)
 	while (slot_published(s, c + 1, &slot) && slot->kind == OP_DURABLE)
 		retire_passed(s, ++c);
 	if (c == start) {
-		spin_unlock(&s->commit_lock);
+		commit_lock_release(s);
 		return 0;
 	}
 	/*
@@ -270,11 +314,11 @@ static int raise_watermark_over_durable(struct pmemstream *s)
 		store_watermark(s, c);
 		s->ops.drain();
 		__atomic_store_n(&s->committed, c, __ATOMIC_SEQ_CST);
-		spin_unlock(&s->commit_lock);
+		commit_lock_release(s);
 	} else {
 		uint64_t *w = store_watermark_cached(s, c);
 		__atomic_store_n(&s->committed, c, __ATOMIC_SEQ_CST);
-		spin_unlock(&s->commit_lock);
+		commit_lock_release(s);
 		/* a later raise may already be in the line: then this persists that one too */
 		s->ops.flush(w, sizeof(*w));
 		s->ops.drain();

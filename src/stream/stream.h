@@ -94,7 +94,7 @@ struct pmemstream {
 	_Alignas(CACHELINE_SIZE) uint64_t persisted; /* shadow of the durable watermark */
 	/* the highest W stored in the header; its storer raises persisted after its fence */
 	_Alignas(CACHELINE_SIZE) uint64_t w_stored;
-	_Alignas(CACHELINE_SIZE) int commit_lock;
+	_Alignas(CACHELINE_SIZE) int commit_lock; /* commit.c: COMMIT_LOCK_* */
 	/* the last commit stopped at a copy whose mover will not report completion */
 	int commit_waits_silently;
 	/*
@@ -165,6 +165,11 @@ void allocator_release(struct pmemstream *s);
 int commit_rounds(struct pmemstream *s, uint64_t persisted_target);
 /* One commit round at least (C as far as possible); 0 if another thread holds the lock. */
 int commit_try(struct pmemstream *s);
+/*
+ * For a wait future that found the commit lock taken: makes its holder wake the waiters
+ * when it releases the lock; 0 if the lock was free (the caller should look again).
+ */
+int commit_lock_wake_on_release(struct pmemstream *s);
 /* Blocks (helping) until committed >= target. */
 void commit_until(struct pmemstream *s, uint64_t target);
 /* Blocks (helping, or letting the committer serve us) until persisted >= target. */

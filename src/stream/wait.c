@@ -44,12 +44,34 @@ static int reached(struct pmemstream *s, const struct pmemstream_async_wait_data
 	return load_persisted(s) >= d->timestamp;
 }
 
-static int progress(struct pmemstream *s, const struct pmemstream_async_wait_data *d)
+enum progress {
+	PROGRESS_REACHED,
+	PROGRESS_STALLED,   /* commit rounds ran and stopped short of the timestamp */
+	PROGRESS_LOCK_BUSY, /* somebody else holds the commit lock */
+};
+
+static enum progress progress(struct pmemstream *s, const struct pmemstream_async_wait_data *d)
 {
 	if (reached(s, d))
-		return 1;
-	commit_rounds(s, wait_kind_of(d) == WAIT_PERSISTED ? d->timestamp : 0);
-	return reached(s, d);
+		return PROGRESS_REACHED;
+	int ran = commit_rounds(s, wait_kind_of(d) == WAIT_PERSISTED ? d->timestamp : 0);
+	if (reached(s, d))
+		return PROGRESS_REACHED;
+	return ran ? PROGRESS_STALLED : PROGRESS_LOCK_BUSY;
+}
+
+/*
+ * Progress once the waker is registered. Rounds that stall wait for an operation to be
+ * published or a copy to complete, and whoever does that wakes the waiters; a busy lock
+ * is asked to wake them when its holder lets go.
+ */
+static enum progress progress_registered(struct pmemstream *s,
+					 const struct pmemstream_async_wait_data *d)
+{
+	enum progress p;
+	while ((p = progress(s, d)) == PROGRESS_LOCK_BUSY && !commit_lock_wake_on_release(s))
+		; /* released in the meantime: look again */
+	return p;
 }
 
 static enum future_state wait_task(struct future_context *context, struct future_notifier *notifier)
@@ -61,7 +83,7 @@ static enum future_state wait_task(struct future_context *context, struct future
 	if (notifier != NULL)
 		notifier->notifier_used = FUTURE_NOTIFIER_NONE;
 
-	if (!progress(s, d)) {
+	if (progress(s, d) != PROGRESS_REACHED) {
 		if (notifier == NULL || notifier->waker.wake == NULL ||
 		    __atomic_load_n(&s->commit_waits_silently, __ATOMIC_RELAXED))
 			return FUTURE_STATE_RUNNING;
@@ -69,7 +91,7 @@ static enum future_state wait_task(struct future_context *context, struct future
 				     notifier->waker) != 0)
 			return FUTURE_STATE_RUNNING;
 		/* progress made between the first look and the registration is not missed */
-		if (!progress(s, d)) {
+		if (progress_registered(s, d) != PROGRESS_REACHED) {
 			if (__atomic_load_n(&s->commit_waits_silently, __ATOMIC_RELAXED)) {
 				/* stuck behind a copy nobody will report: the caller must poll */
 				waiters_unregister(&s->waiters, wait_registration(d));
