@@ -33,6 +33,16 @@ static struct pmemblk *pool_of_btt(struct btt *b)
 	return (struct pmemblk *)((char *)b - offsetof(struct pmemblk, btt));
 }
 
+/*
+ * A mover's durable copy reaches memory, which is the file only on a pmem mapping: on an
+ * msync platform the page cache must still be written back (spec 4.5 d).
+ */
+static bool mover_copy_is_durable(struct pmemblk *pbp)
+{
+	return pbp->file.granularity != PMEM2_GRANULARITY_PAGE &&
+	       vdm_is_supported(pbp->vdm, VDM_F_MEM_DURABLE);
+}
+
 static enum future_state btt_write_fail(struct btt_write_async_output *out)
 {
 	out->return_value = -1;
@@ -69,7 +79,7 @@ static enum future_state btt_write_task(struct future_context *ctx,
 		void *dst = btt_block_address(a, d->free_entry);
 		if (pbp->vdm != NULL) {
 			/* a mover that can make the copy durable saves the flush */
-			bool durable = vdm_is_supported(pbp->vdm, VDM_F_MEM_DURABLE);
+			bool durable = mover_copy_is_durable(pbp);
 			d->copy = vdm_memcpy(pbp->vdm, dst, d->buf, b->bsize,
 					     durable ? VDM_F_MEM_DURABLE : 0);
 			d->copy_started = durable ? COPY_DURABLE : COPY_CACHED;
