@@ -75,7 +75,7 @@ EXPORT int pmemblk_read(PMEMblkpool *pbp, void *buf, long long blockno)
 {
 	if (check_blockno(blockno) != 0)
 		return -1;
-	unsigned lane = lane_acquire(&pbp->lanes);
+	unsigned lane = lane_acquire_read(&pbp->lanes);
 	int ret = btt_read(&pbp->btt, lane, (uint64_t)blockno, buf);
 	lane_release(&pbp->lanes, lane);
 	return ret;
@@ -86,7 +86,9 @@ EXPORT int pmemblk_write(PMEMblkpool *pbp, const void *buf, long long blockno)
 	if (check_writable(pbp) != 0 || check_blockno(blockno) != 0)
 		return -1;
 	unsigned lane = lane_acquire(&pbp->lanes);
-	int ret = btt_write(&pbp->btt, lane, (uint64_t)blockno, buf);
+	int ret;
+	while ((ret = btt_write(&pbp->btt, lane, (uint64_t)blockno, buf)) == BTT_FREE_BLOCK_BUSY)
+		lane = lane_trade(&pbp->lanes, lane);
 	lane_release(&pbp->lanes, lane);
 	return ret;
 }

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Run-time state of the Block Translation Table over the pool's namespace, and the
- * operations on it. Lane L owns flog pair L and read-tracking slot L of every arena.
+ * operations on it. Lane L owns flog pair L and read-tracking slot L of every arena; the
+ * read-only lanes that follow the nlane lanes own an RTT slot only.
  */
 
 #ifndef PMEMBLK_BTT_H
@@ -18,6 +19,16 @@
 
 /* RTT slot value while the lane reads nothing: never a NORMAL map entry */
 #define BTT_RTT_IDLE BTT_MAP_ENTRY_ERROR
+
+/*
+ * RTT slots beyond the lanes, for synchronous reads that find every lane taken (maybe by
+ * pending futures of their own thread). One is enough to always make progress, and each
+ * one more is a slot every write has to check.
+ */
+#define BTT_READ_ONLY_LANES 1
+
+/* btt_write's answer when its lane's free block stayed in use: nothing was written */
+#define BTT_FREE_BLOCK_BUSY 1
 
 /* Run-time copy of one flog pair; touched only by the holder of its lane. */
 struct btt_flog_rt {
@@ -55,7 +66,7 @@ struct btt_arena {
 	_Atomic uint32_t flags; /* BTTINFO_FLAG_ERROR once the arena refuses changes */
 	pthread_mutex_t info_lock;
 	struct btt_flog_rt *flogs;	/* nfree pairs */
-	struct btt_rtt_slot *rtt;	/* nlane slots */
+	struct btt_rtt_slot *rtt;	/* btt_nrtt() slots */
 	struct btt_map_lock *map_locks; /* nfree locks */
 };
 
@@ -88,7 +99,14 @@ int btt_init(struct btt *b, struct pool_file *file, uint64_t ns_off, uint32_t bs
 /* Flushes what is still pending and frees the run-time state. */
 void btt_fini(struct btt *b);
 
+/* lane may be a read-only lane: a read uses nothing but the lane's RTT slot */
 int btt_read(struct btt *b, unsigned lane, uint64_t lba, void *buf);
+
+/*
+ * 0, -1 with errno, or BTT_FREE_BLOCK_BUSY when a reader kept the lane's free block for a
+ * while: that reader may be a pending future only the caller's thread can complete, so the
+ * caller should retry on another lane.
+ */
 int btt_write(struct btt *b, unsigned lane, uint64_t lba, const void *buf);
 int btt_set_zero(struct btt *b, unsigned lane, uint64_t lba);
 int btt_set_error(struct btt *b, unsigned lane, uint64_t lba);
@@ -107,6 +125,12 @@ void btt_free_arenas(struct btt *b);
 
 /* Lays the namespace out if this is the first change; 0 or -1 with errno. */
 int btt_ensure_layout(struct btt *b);
+
+/* RTT slots per arena: one per lane, then the read-only lanes */
+static inline unsigned btt_nrtt(const struct btt *b)
+{
+	return b->nlane + BTT_READ_ONLY_LANES;
+}
 
 /* range check (-1/EINVAL); arena and pre-map LBA of an external LBA */
 int btt_lba_check_failed(const struct btt *b);

@@ -59,7 +59,8 @@ bool btt_block_in_use(const struct btt *b, const struct btt_arena *a, uint32_t f
 	 * the reader sees the new map entry, or this sees the reader's slot.
 	 */
 	atomic_thread_fence(memory_order_seq_cst);
-	for (unsigned i = 0; i < b->nlane; i++)
+	unsigned nrtt = btt_nrtt(b);
+	for (unsigned i = 0; i < nrtt; i++)
 		if (atomic_load_explicit(&a->rtt[i].entry, memory_order_seq_cst) == free_entry)
 			return true;
 	return false;
@@ -148,6 +149,26 @@ int btt_commit(struct btt *b, struct btt_arena *a, unsigned lane, uint32_t prema
 	return commit_locked(b, a, lane, premap_lba, free_entry, lock);
 }
 
+/* rounds a writer waits for the readers of its free block: 128 pauses, then yields */
+#define BTT_FREE_BLOCK_SPINS 256
+
+/*
+ * Waits for readers of the lane's free block, but not for ever: a reader that keeps it
+ * may be a pending read future of the writer's own thread (spec 4.6).
+ */
+static bool free_block_released(const struct btt *b, const struct btt_arena *a, uint32_t free_entry)
+{
+	for (unsigned spins = 0; btt_block_in_use(b, a, free_entry); spins++) {
+		if (spins == BTT_FREE_BLOCK_SPINS)
+			return false;
+		if (spins < 128)
+			cpu_relax();
+		else
+			sched_yield();
+	}
+	return true;
+}
+
 int btt_write(struct btt *b, unsigned lane, uint64_t lba, const void *buf)
 {
 	if (btt_lba_check(b, lba) != 0 || btt_ensure_layout(b) != 0)
@@ -162,12 +183,8 @@ int btt_write(struct btt *b, unsigned lane, uint64_t lba, const void *buf)
 
 	/* the lane's free block may still be copied by a reader that found it mapped */
 	uint32_t free_entry = btt_free_entry(a, lane);
-	for (unsigned spins = 0; btt_block_in_use(b, a, free_entry); spins++) {
-		if (spins < 128)
-			cpu_relax();
-		else
-			sched_yield();
-	}
+	if (unlikely(!free_block_released(b, a, free_entry)))
+		return BTT_FREE_BLOCK_BUSY;
 
 	/*
 	 * The lock first: its locked instruction would otherwise wait for the copy's

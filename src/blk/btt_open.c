@@ -323,7 +323,7 @@ static int load_arena(struct btt *b, struct btt_arena *a, const struct btt_info 
 	pthread_mutex_init(&a->info_lock, NULL);
 
 	a->flogs = blk_zalloc_aligned(a->nfree * sizeof(*a->flogs));
-	a->rtt = blk_zalloc_aligned(b->nlane * sizeof(*a->rtt));
+	a->rtt = blk_zalloc_aligned(btt_nrtt(b) * sizeof(*a->rtt));
 	a->map_locks = blk_zalloc_aligned(a->nfree * sizeof(*a->map_locks));
 	if (a->flogs == NULL || a->rtt == NULL || a->map_locks == NULL) {
 		blk_free_aligned(a->map_locks);
@@ -333,7 +333,7 @@ static int load_arena(struct btt *b, struct btt_arena *a, const struct btt_info 
 	}
 	for (uint32_t i = 0; i < a->nfree; i++)
 		pthread_mutex_init(&a->map_locks[i].mutex, NULL);
-	for (unsigned i = 0; i < b->nlane; i++)
+	for (unsigned i = 0; i < btt_nrtt(b); i++)
 		atomic_init(&a->rtt[i].entry, BTT_RTT_IDLE);
 
 	for (uint32_t i = 0; i < a->nfree; i++)

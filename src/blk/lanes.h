@@ -2,7 +2,7 @@
 /*
  * Lanes: the right to use flog pair L and read-tracking slot L of every arena. A lane is
  * an atomic flag, not a mutex, so an asynchronous future may take it in one thread and
- * release it in another.
+ * release it in another. Read-only lanes follow the lanes: slot L only, no flog pair.
  */
 
 #ifndef PMEMBLK_LANES_H
@@ -18,11 +18,12 @@ struct lane_slot {
 } __attribute__((aligned(CACHELINE_SIZE)));
 
 struct lanes {
-	unsigned count;
+	unsigned count;	    /* lanes 0 .. count - 1 */
+	unsigned read_only; /* read-only lanes count .. count + read_only - 1 */
 	struct lane_slot *slots;
 };
 
-int lanes_init(struct lanes *l, unsigned count);
+int lanes_init(struct lanes *l, unsigned count, unsigned read_only);
 void lanes_fini(struct lanes *l);
 
 /*
@@ -49,6 +50,30 @@ static inline unsigned lane_acquire(struct lanes *l)
 	    !atomic_exchange_explicit(&l->slots[hint].busy, true, memory_order_acquire))
 		return hint;
 	return lane_acquire_scan(l);
+}
+
+/*
+ * For a write whose lane's free block stays in use: another lane if one is free (the held
+ * one is given back), else the held one.
+ */
+unsigned lane_trade(struct lanes *l, unsigned held);
+
+/* lane_acquire_read when the hinted lane is busy */
+unsigned lane_acquire_read_scan(struct lanes *l);
+
+/*
+ * A lane or, when every lane stays taken, a read-only lane: enough for a read. The lanes
+ * may all be held by pending futures of the calling thread, which only its own polls
+ * release; read-only lanes are held only by synchronous reads, which never wait while
+ * they hold one, so waiting for those ends.
+ */
+static inline unsigned lane_acquire_read(struct lanes *l)
+{
+	unsigned hint = Lane_hint;
+	if (likely(hint < l->count) &&
+	    !atomic_exchange_explicit(&l->slots[hint].busy, true, memory_order_acquire))
+		return hint;
+	return lane_acquire_read_scan(l);
 }
 
 static inline void lane_release(struct lanes *l, unsigned lane)

@@ -77,7 +77,7 @@ static int start_runtime(struct pmemblk *pbp, const struct pool_hdr *hdr, int is
 	if (btt_init(&pbp->btt, &pbp->file, BLK_NS_OFF, pbp->bsize, hdr->poolset_uuid,
 		     is_zeroed != 0, false, max_lanes()) != 0)
 		return -1;
-	if (lanes_init(&pbp->lanes, pbp->btt.nlane) != 0) {
+	if (lanes_init(&pbp->lanes, pbp->btt.nlane, BTT_READ_ONLY_LANES) != 0) {
 		btt_fini(&pbp->btt);
 		return -1;
 	}
