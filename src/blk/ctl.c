@@ -103,40 +103,47 @@ static int parse_bool(const char *text, int *out)
 	}
 }
 
-static char *trim(char *s)
+/*
+ * Splits one item into name and value as PMDK does (strtok_r on '=', so runs of '=' at
+ * either end or in the middle count as one separator); -1 if either is missing or there
+ * is a third part.
+ */
+static int split_item(char *item, char **name, char **value)
 {
-	while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r')
-		s++;
-	char *end = s + strlen(s);
-	while (end > s && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\n' || end[-1] == '\r'))
-		*--end = '\0';
-	return s;
+	size_t len = strlen(item);
+	char *save = NULL;
+	*name = strtok_r(item, "=", &save);
+	*value = *name != NULL ? strtok_r(NULL, "=", &save) : NULL;
+	if (*value == NULL || strtok_r(NULL, "=", &save) != NULL) {
+		/* strtok_r cut the item at its '=': put them back for the message */
+		for (size_t i = 0; i < len; i++)
+			if (item[i] == '\0')
+				item[i] = '=';
+		errmsg_set(EINVAL, "invalid config item \"%s\"", item);
+		return -1;
+	}
+	return 0;
 }
 
-/* "name=value;name=value;" with empty items allowed; -1 on the first bad item */
+/*
+ * "name=value;name=value;" with empty items allowed; -1 on the first malformed item. As
+ * in PMDK, an unknown name or a value that is not a boolean leaves the node as it is:
+ * loading must not fail on a knob some other libpmemblk version has, or parses
+ * differently. Names are taken as they are, spaces included, as PMDK does.
+ */
 static int load_config(char *config)
 {
 	char *save = NULL;
 	for (char *item = strtok_r(config, ";", &save); item != NULL;
 	     item = strtok_r(NULL, ";", &save)) {
-		item = trim(item);
-		if (*item == '\0')
-			continue;
-		char *eq = strchr(item, '=');
-		if (eq == NULL) {
-			errmsg_set(EINVAL, "invalid config item \"%s\"", item);
+		char *name;
+		char *value;
+		if (split_item(item, &name, &value) != 0)
 			return -1;
-		}
-		*eq = '\0';
-		char *name = trim(item);
-		char *value = trim(eq + 1);
+		struct ctl_node *node = find_node(name);
 		int parsed;
-		if (parse_bool(value, &parsed) != 0) {
-			errmsg_set(EINVAL, "invalid value \"%s\" for %s", value, name);
-			return -1;
-		}
-		if (ctl_query(CTL_QUERY_SET, name, &parsed) != 0)
-			return -1;
+		if (node != NULL && parse_bool(value, &parsed) == 0)
+			atomic_store(&node->value, parsed);
 	}
 	return 0;
 }
@@ -177,7 +184,7 @@ static char *read_config_file(const char *path)
 	return buf;
 }
 
-/* Like PMDK, a configuration that cannot be applied stops the program at load time. */
+/* Like PMDK, a configuration that cannot be parsed stops the program at load time. */
 static void config_abort(const char *source)
 {
 	fprintf(stderr, "libpmemblk: failed to apply the configuration in %s: %s\n", source,
@@ -185,31 +192,41 @@ static void config_abort(const char *source)
 	abort();
 }
 
-__attribute__((constructor)) static void ctl_load_environment(void)
+static void load_environment_string(void)
+{
+	const char *conf = getenv("PMEMBLK_CONF");
+	if (conf == NULL || conf[0] == '\0')
+		return;
+	size_t len = strlen(conf);
+	char *text = blk_malloc(len + 1);
+	if (text == NULL)
+		config_abort("PMEMBLK_CONF");
+	memcpy(text, conf, len + 1);
+	int ret = load_config(text);
+	blk_free(text);
+	if (ret != 0)
+		config_abort("PMEMBLK_CONF");
+}
+
+static void load_environment_file(void)
 {
 	const char *file = getenv("PMEMBLK_CONF_FILE");
-	if (file != NULL && file[0] != '\0') {
-		char *text = read_config_file(file);
-		if (text == NULL) {
-			errmsg_set_errno(errno != 0 ? errno : ENOMEM, "cannot read %s", file);
-			config_abort("PMEMBLK_CONF_FILE");
-		}
-		int ret = load_config(text);
-		blk_free(text);
-		if (ret != 0)
-			config_abort("PMEMBLK_CONF_FILE");
+	if (file == NULL || file[0] == '\0')
+		return;
+	char *text = read_config_file(file);
+	if (text == NULL) {
+		errmsg_set_errno(errno != 0 ? errno : ENOMEM, "cannot read %s", file);
+		config_abort("PMEMBLK_CONF_FILE");
 	}
+	int ret = load_config(text);
+	blk_free(text);
+	if (ret != 0)
+		config_abort("PMEMBLK_CONF_FILE");
+}
 
-	const char *conf = getenv("PMEMBLK_CONF");
-	if (conf != NULL && conf[0] != '\0') {
-		size_t len = strlen(conf);
-		char *text = blk_malloc(len + 1);
-		if (text == NULL)
-			config_abort("PMEMBLK_CONF");
-		memcpy(text, conf, len + 1);
-		int ret = load_config(text);
-		blk_free(text);
-		if (ret != 0)
-			config_abort("PMEMBLK_CONF");
-	}
+/* PMDK's order: the file comes second, so what it sets wins over PMEMBLK_CONF */
+__attribute__((constructor)) static void ctl_load_environment(void)
+{
+	load_environment_string();
+	load_environment_file();
 }
