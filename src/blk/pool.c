@@ -95,6 +95,33 @@ static struct pmemblk *handle_new(void)
 	return pbp;
 }
 
+/*
+ * poolsize 0: what needs only read access comes first (spec 1.4 step 3, as PMDK), so that
+ * a file too small for a pool gives EINVAL even where it cannot be opened for writing.
+ */
+static int check_existing_file(const char *path, struct stat *st)
+{
+	if (stat(path, st) != 0) {
+		errmsg_set_errno(errno, "stat \"%s\"", path);
+		return -1;
+	}
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		errmsg_set_errno(errno, "open \"%s\"", path);
+		return -1;
+	}
+	int ret = reject_poolset(fd, path);
+	close(fd);
+	if (ret != 0)
+		return -1;
+	if (ALIGN_DOWN((size_t)st->st_size, (size_t)POOL_ALIGN) < PMEMBLK_MIN_POOL) {
+		errmsg_set(EINVAL, "size of file %s (%zu) smaller than %zu", path,
+			   (size_t)st->st_size, PMEMBLK_MIN_POOL);
+		return -1;
+	}
+	return 0;
+}
+
 /* Opens (poolsize 0) or creates the file; fills *size, *created and the locked fd. */
 static int create_file(struct pmemblk *pbp, const char *path, size_t bsize, size_t poolsize,
 		       size_t *size, bool *created)
@@ -138,21 +165,12 @@ static int create_file(struct pmemblk *pbp, const char *path, size_t bsize, size
 		return 0;
 	}
 
-	if (stat(path, &st) != 0) {
-		errmsg_set_errno(errno, "stat \"%s\"", path);
+	if (check_existing_file(path, &st) != 0)
 		return -1;
-	}
 	size_t usable = ALIGN_DOWN((size_t)st.st_size, (size_t)POOL_ALIGN);
 	pbp->file.fd = open(path, O_RDWR | O_CLOEXEC);
 	if (pbp->file.fd < 0) {
 		errmsg_set_errno(errno, "open \"%s\"", path);
-		return -1;
-	}
-	if (reject_poolset(pbp->file.fd, path) != 0)
-		return -1;
-	if (usable < PMEMBLK_MIN_POOL) {
-		errmsg_set(EINVAL, "size of file %s (%zu) smaller than %zu", path,
-			   (size_t)st.st_size, PMEMBLK_MIN_POOL);
 		return -1;
 	}
 	if (pool_file_lock(pbp->file.fd, path) != 0)

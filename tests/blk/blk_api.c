@@ -6,6 +6,7 @@
 
 #include <limits.h>
 #include <pthread.h>
+#include <sys/inotify.h>
 #include <sys/wait.h>
 
 #include "blk_test.h"
@@ -100,6 +101,84 @@ static void create_matrix(void)
 	bt_sparse_file(Path, 20 * MiB);
 	UT_ASSERT_ERR(pmemblk_create(Path, 0, 0, 0600), NULL, EINVAL);
 	unlink(Path);
+}
+
+/* Whether the inotify instance has an IN_CLOSE_WRITE event queued; takes all events. */
+static bool closed_after_write(int in)
+{
+	bool seen = false;
+	char buf[4096];
+	ssize_t len;
+	while ((len = read(in, buf, sizeof(buf))) > 0) {
+		for (char *p = buf; p < buf + len;) {
+			struct inotify_event ev;
+			memcpy(&ev, p, sizeof(ev));
+			seen = seen || (ev.mask & IN_CLOSE_WRITE) != 0;
+			p += sizeof(ev) + ev.len;
+		}
+	}
+	UT_ASSERT(len < 0 && errno == EAGAIN);
+	return seen;
+}
+
+/* exit codes of create_as_reader's child besides an errno */
+enum { READER_CREATED = 254, READER_NO_SETUID = 255 };
+
+/* pmemblk_create(poolsize 0) by a user that may read path but not write it: its errno */
+static int create_as_reader(const char *path)
+{
+	pid_t pid = fork();
+	UT_ASSERT(pid >= 0);
+	if (pid == 0) {
+		if (geteuid() == 0 && (setgid(65534) != 0 || setuid(65534) != 0))
+			_exit(READER_NO_SETUID);
+		errno = 0;
+		_exit(pmemblk_create(path, 512, 0, 0600) == NULL ? errno : READER_CREATED);
+	}
+	int status;
+	UT_ASSERTeq(waitpid(pid, &status, 0), pid);
+	UT_ASSERT(WIFEXITED(status));
+	return WEXITSTATUS(status);
+}
+
+/*
+ * poolsize 0: the file's size is checked before it is opened for writing (spec 1.4 step 3,
+ * as PMDK), so a file too small for a pool gives EINVAL even if it cannot be opened
+ * O_RDWR (e.g. mode 0444): checked as user nobody when the test runs as root. Root
+ * itself can open such a file, so the order is also observed directly: a close of a
+ * descriptor opened for writing queues IN_CLOSE_WRITE before close() returns; and no one
+ * can open a directory for writing.
+ */
+static void create_size_before_open(void)
+{
+	bt_path(Path, sizeof(Path), "small");
+	bt_sparse_file(Path, 1 * MiB);
+	int in = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	UT_ASSERT(in >= 0);
+	UT_ASSERT(inotify_add_watch(in, Path, IN_CLOSE_WRITE | IN_CLOSE_NOWRITE) >= 0);
+	/* the watch sees a write-open */
+	int fd = open(Path, O_RDWR);
+	UT_ASSERT(fd >= 0);
+	close(fd);
+	UT_ASSERT(closed_after_write(in));
+
+	UT_ASSERTeq(chmod(Path, 0444), 0);
+	int reader_errno = create_as_reader(Path);
+	if (reader_errno == READER_NO_SETUID)
+		printf("create_size_before_open: cannot drop root, no check as another user\n");
+	else
+		UT_ASSERTeq(reader_errno, EINVAL);
+	UT_ASSERT_ERR(pmemblk_create(Path, 512, 0, 0600), NULL, EINVAL);
+	if (closed_after_write(in))
+		UT_FATAL("create opened the too small file for writing");
+	close(in);
+	UT_ASSERTeq(file_mode(Path), 0444);
+	unlink(Path);
+
+	bt_path(Path2, sizeof(Path2), "dir");
+	UT_ASSERTeq(mkdir(Path2, 0700), 0);
+	UT_ASSERT_ERR(pmemblk_create(Path2, 512, 0, 0600), NULL, EINVAL);
+	UT_ASSERTeq(rmdir(Path2), 0);
 }
 
 static void create_non_zero(void)
@@ -712,6 +791,7 @@ static void arena_error_flag(void)
 int main(void)
 {
 	create_matrix();
+	create_size_before_open();
 	create_non_zero();
 	header_bytes();
 	open_matrix();
