@@ -45,6 +45,12 @@ struct ring {
 	pthread_cond_t nonempty;
 	unsigned consumer_spins;
 	size_t mask;
+	/*
+	 * Items the ring holds at most: the slot count, except for a ring of one item, which
+	 * gets two slots (with one, "holds the item of position p" and "free for position
+	 * p + 1" would be the same sequence number) and a check of its own when it fills.
+	 */
+	size_t capacity;
 	struct ring_slot *slots;
 };
 
@@ -56,9 +62,10 @@ struct ring *ring_new(size_t size)
 	struct ring *ring = aligned_alloc(CACHELINE_SIZE, sizeof(*ring));
 	if (ring == NULL)
 		return NULL;
+	size_t nslots = size < 2 ? 2 : size;
 	/* aligned_alloc wants a multiple of the alignment: a small ring still gets a line */
-	ring->slots = aligned_alloc(CACHELINE_SIZE,
-				    ALIGN_UP(size * sizeof(*ring->slots), (size_t)CACHELINE_SIZE));
+	ring->slots = aligned_alloc(
+		CACHELINE_SIZE, ALIGN_UP(nslots * sizeof(*ring->slots), (size_t)CACHELINE_SIZE));
 	if (ring->slots == NULL)
 		goto err_ring;
 	if (pthread_mutex_init(&ring->lock, NULL) != 0)
@@ -66,9 +73,10 @@ struct ring *ring_new(size_t size)
 	if (pthread_cond_init(&ring->nonempty, NULL) != 0)
 		goto err_mutex;
 
-	ring->mask = size - 1;
+	ring->mask = nslots - 1;
+	ring->capacity = size;
 	ring->consumer_spins = CONSUMER_SPINS;
-	for (size_t i = 0; i < size; i++)
+	for (size_t i = 0; i < nslots; i++)
 		atomic_init(&ring->slots[i].seq, i);
 	atomic_init(&ring->enqueue_pos, 0);
 	atomic_init(&ring->dequeue_pos, 0);
@@ -109,6 +117,18 @@ static void wake_one_consumer(struct ring *ring)
 	pthread_mutex_unlock(&ring->lock);
 }
 
+/*
+ * A one-item ring is full until the item of the position before pos is taken (its slot's
+ * sequence then says "free for pos + 1"), also while that item is still being filled in.
+ */
+static bool single_item_queued(struct ring *ring, size_t pos)
+{
+	if (ring->capacity != 1 || pos == 0)
+		return false;
+	const struct ring_slot *prev = &ring->slots[(pos - 1) & ring->mask];
+	return atomic_load_explicit(&prev->seq, memory_order_acquire) != pos + 1;
+}
+
 int ring_try_enqueue(struct ring *ring, void *item)
 {
 	size_t pos = atomic_load_explicit(&ring->enqueue_pos, memory_order_relaxed);
@@ -118,7 +138,9 @@ int ring_try_enqueue(struct ring *ring, void *item)
 		slot = &ring->slots[pos & ring->mask];
 		size_t seq = atomic_load_explicit(&slot->seq, memory_order_acquire);
 		intptr_t lag = (intptr_t)seq - (intptr_t)pos;
-		if (lag == 0) {
+		if (lag == 0 && single_item_queued(ring, pos)) {
+			return -1;
+		} else if (lag == 0) {
 			if (atomic_compare_exchange_weak_explicit(&ring->enqueue_pos, &pos, pos + 1,
 								  memory_order_seq_cst,
 								  memory_order_relaxed))
