@@ -39,6 +39,11 @@ void flush_range(const void *addr, size_t len)
 {
 	pthread_once(&writeback_once, detect_writeback);
 
+	/* nothing to write back: the line addr is in may not even be mapped */
+	if (len == 0) {
+		__asm__ volatile("sfence" ::: "memory");
+		return;
+	}
 	uintptr_t line = ALIGN_DOWN((uintptr_t)addr, (uintptr_t)CACHELINE_SIZE);
 	uintptr_t end = (uintptr_t)addr + len;
 

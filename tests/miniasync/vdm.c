@@ -6,6 +6,9 @@
  * properties. Every case runs on the sync mover and on the threads mover.
  */
 
+#include <sys/mman.h>
+#include <unistd.h>
+
 #include "masync_test.h"
 
 #define MiB (1024 * 1024)
@@ -223,6 +226,16 @@ static void test_flush(struct mover *m)
 	/* flushing does not change the data */
 	UT_ASSERTeq(masync_check(buf, n, 9), n);
 	free(buf);
+
+	/* 0 bytes touch nothing, not even the line of an address that is not mapped */
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	char *none = mmap(NULL, page, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	UT_ASSERT(none != MAP_FAILED);
+	f = vdm_flush(m->vdm, none + 100, 0, 0);
+	poison_output(&f);
+	complete(m, &f, 0);
+	check_output(&f, VDM_OPERATION_FLUSH, NULL);
+	UT_ASSERTeq(munmap(none, page), 0);
 }
 
 static void test_capabilities_and_property(struct mover *m)
