@@ -556,6 +556,8 @@ int allocator_recover(struct pmemstream *s)
 		return corrupted("allocator size", a->size);
 	if (a->free_offset > s->usable_size || a->free_offset % s->block_size != 0)
 		return corrupted("free_offset", a->free_offset);
+	if (region_headers_repair(s))
+		return -1;
 	if (fix_list(s, LIST_ALLOCATED) || fix_list(s, LIST_FREE))
 		return -1;
 

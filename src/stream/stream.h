@@ -153,6 +153,10 @@ void region_write_terminator(struct pmemstream *s, uint64_t offset, uint64_t end
 uint64_t region_end_after(struct pmemstream *s, struct pmemstream_region_runtime *rt,
 			  uint64_t entry, uint64_t total, int extend_window);
 
+/* region_repair.c */
+/* Restores region headers zeroed by pmemstream 0.2.1's exact fills; -1 only without memory. */
+int region_headers_repair(struct pmemstream *s);
+
 /* allocator.c */
 int allocator_recover(struct pmemstream *s);
 void allocator_release(struct pmemstream *s);

@@ -348,6 +348,57 @@ static void test_corruption(void)
 	tm_destroy(&tm);
 }
 
+/*
+ * pmemstream 0.2.1 wrote the terminator of an entry that filled its region exactly over the
+ * next region's size_and_type (spec 5, defect 1). Such a file opens: the size follows from
+ * where the next region (or the bump pointer) starts, and the header is restored on media.
+ */
+static void test_zeroed_region_header(void)
+{
+	const uint64_t header = (BLK - 64) | REGION_T;
+	struct test_map tm;
+	make_abc(&tm, "format-zeroed");
+	struct view v = view_of(&tm, BLK);
+
+	/* a region in the middle, then the last one (its end is the bump pointer) */
+	uint64_t zeroed[] = {B, C};
+	for (size_t z = 0; z < 2; z++) {
+		*dw(&v, zeroed[z] + RH_SIZE_TYPE) = 0;
+		struct pmemstream *s = tm_stream(&tm, BLK);
+		UT_ASSERTeq(*dw(&v, zeroed[z] + RH_SIZE_TYPE), header);
+		uint64_t order[] = {A, B, C};
+		expect_regions(s, order, 3);
+		for (uint64_t r = A; r <= C; r += BLK) {
+			UT_ASSERTeq(pmemstream_region_size(s, (struct pmemstream_region){r}),
+				    BLK - 64);
+			UT_ASSERTeq(count_entries(s, (struct pmemstream_region){r}), 3);
+		}
+		pmemstream_delete(&s);
+	}
+
+	/* a free region: reused with its size */
+	struct pmemstream *s = tm_stream(&tm, BLK);
+	UT_ASSERTeq(pmemstream_region_free(s, (struct pmemstream_region){B}), 0);
+	pmemstream_delete(&s);
+	*dw(&v, B + RH_SIZE_TYPE) = 0;
+	s = tm_stream(&tm, BLK);
+	UT_ASSERTeq(*dw(&v, B + RH_SIZE_TYPE), header);
+	UT_ASSERTeq(alloc_region(s, BLK - 64).offset, B);
+	pmemstream_delete(&s);
+
+	/* the first region has no region before it whose entry could have zeroed it */
+	*dw(&v, A + RH_SIZE_TYPE) = 0;
+	expect_corrupt(&tm);
+	UT_ASSERTeq(*dw(&v, A + RH_SIZE_TYPE), 0);
+	*dw(&v, A + RH_SIZE_TYPE) = header;
+	/* nor does a region whose predecessor does not end at it */
+	*dw(&v, C + RH_SIZE_TYPE) = 0;
+	*dw(&v, B + RH_SIZE_TYPE) = (BLK / 2 - 64) | REGION_T;
+	expect_corrupt(&tm);
+	UT_ASSERTeq(*dw(&v, C + RH_SIZE_TYPE), 0);
+	tm_destroy(&tm);
+}
+
 static void test_torn_entries(void)
 {
 	struct test_map tm;
@@ -579,6 +630,7 @@ int main(void)
 	test_interrupted_free(2);
 	test_half_initialised_list();
 	test_corruption();
+	test_zeroed_region_header();
 	test_torn_entries();
 	test_entry_crossing_region_end();
 	test_non_increasing_timestamps();
