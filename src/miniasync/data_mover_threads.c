@@ -7,6 +7,7 @@
 #include "libminiasync/data_mover_threads.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -19,6 +20,8 @@
 
 #define DEFAULT_THREADS	     12
 #define DEFAULT_RINGBUF_SIZE 128
+/* pauses a completing poll waits for the worker to leave the waker before it yields */
+#define WORKER_DONE_SPINS 64
 
 struct data_mover_threads {
 	struct vdm base; /* first, so that the vdm and the mover share an address */
@@ -97,9 +100,18 @@ static void threads_op_delete(void *data, const struct vdm_operation *operation,
 {
 	struct threads_record *record = data;
 
-	/* the worker may still be inside the waker; the record must outlive that call */
-	while (!atomic_load_explicit(&record->worker_done, memory_order_acquire))
-		cpu_relax();
+	/*
+	 * The worker may still be inside the waker; the record must outlive that call. It is
+	 * a few instructions away, unless it was preempted right there: with more runnable
+	 * threads than CPUs, spinning on would keep it from running.
+	 */
+	for (unsigned spins = 0; !atomic_load_explicit(&record->worker_done, memory_order_acquire);
+	     spins++) {
+		if (spins < WORKER_DONE_SPINS)
+			cpu_relax();
+		else
+			sched_yield();
+	}
 	operation_fill_output(operation, output);
 	op_pool_put(record);
 }
