@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "node_list.h"
 #include "spinlock.h"
 #include "stream.h"
 
@@ -314,28 +315,6 @@ out:
 }
 
 /* ---- recovery ---- */
-
-struct node_list {
-	uint64_t *nodes;
-	size_t count;
-	size_t capacity;
-};
-
-static int node_list_push(struct node_list *l, uint64_t node)
-{
-	if (l->count == l->capacity) {
-		size_t cap = l->capacity ? l->capacity * 2 : 64;
-		uint64_t *nodes = realloc(l->nodes, cap * sizeof(*nodes));
-		if (nodes == NULL) {
-			errmsg_set(ENOMEM, "cannot allocate recovery state");
-			return -1;
-		}
-		l->nodes = nodes;
-		l->capacity = cap;
-	}
-	l->nodes[l->count++] = node;
-	return 0;
-}
 
 static int corrupted(const char *what, uint64_t value)
 {

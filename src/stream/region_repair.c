@@ -8,37 +8,22 @@
  * header's next words) the terminator left alone.
  */
 
-#include <errno.h>
 #include <stdlib.h>
 
+#include "node_list.h"
 #include "stream.h"
-
-struct offsets {
-	uint64_t *v;
-	size_t count;
-	size_t capacity;
-};
 
 /*
  * Appends the regions of the list starting at head. Stops quietly at anything that is not
  * a region offset or at a cycle: the recovery after this reports such damage.
  */
-static int collect(struct pmemstream *s, uint64_t head, int free_list, struct offsets *out)
+static int collect(struct pmemstream *s, uint64_t head, int free_list, struct node_list *out)
 {
 	size_t limit = (size_t)(s->usable_size / s->block_size) + 1;
 	uint64_t node = head;
 	for (size_t n = 0; n < limit && node < s->usable_size && node % s->block_size == 0; n++) {
-		if (out->count == out->capacity) {
-			size_t cap = out->capacity ? 2 * out->capacity : 64;
-			uint64_t *v = realloc(out->v, cap * sizeof(*v));
-			if (v == NULL) {
-				errmsg_set(ENOMEM, "cannot allocate recovery state");
-				return -1;
-			}
-			out->v = v;
-			out->capacity = cap;
-		}
-		out->v[out->count++] = node;
+		if (node_list_push(out, node))
+			return -1;
 		const struct region_header *h = region_hdr(s, node);
 		node = free_list ? h->next_free : h->next_allocated;
 	}
@@ -80,22 +65,22 @@ static void repair_at(struct pmemstream *s, const uint64_t *sorted, size_t n, si
 int region_headers_repair(struct pmemstream *s)
 {
 	const struct allocator_header *a = &s->header->allocator;
-	struct offsets listed = {0};
+	struct node_list listed = {0};
 	if (collect(s, a->allocated_list.head, 0, &listed) ||
 	    collect(s, a->free_list.head, 1, &listed)) {
-		free(listed.v);
+		free(listed.nodes);
 		return -1;
 	}
 	if (listed.count == 0)
 		return 0;
-	qsort(listed.v, listed.count, sizeof(*listed.v), cmp_offsets);
+	qsort(listed.nodes, listed.count, sizeof(*listed.nodes), cmp_offsets);
 	size_t n = 0; /* a region on both lists (an interrupted allocation) counts once */
 	for (size_t i = 0; i < listed.count; i++)
-		if (n == 0 || listed.v[n - 1] != listed.v[i])
-			listed.v[n++] = listed.v[i];
+		if (n == 0 || listed.nodes[n - 1] != listed.nodes[i])
+			listed.nodes[n++] = listed.nodes[i];
 	/* in address order, so a repaired header serves the check of the region behind it */
 	for (size_t i = 0; i < n; i++)
-		repair_at(s, listed.v, n, i);
-	free(listed.v);
+		repair_at(s, listed.nodes, n, i);
+	free(listed.nodes);
 	return 0;
 }
