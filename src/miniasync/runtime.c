@@ -16,7 +16,6 @@
 
 #define SPIN_ROUNDS	   128
 #define SLEEP_TIMEOUT_NSEC 1000000L /* 1 ms */
-#define STACK_KEYS	   64
 
 struct runtime {
 	pthread_mutex_t lock;
@@ -98,22 +97,18 @@ static void runtime_sleep(struct runtime *rt, uint64_t seen_seq)
 /*
  * Async futures first, so that their work starts before the synchronous ones are run.
  * The order must be stable (ties keep the previous round's order); insertion sort is, and
- * costs nothing when the order is already right, which is the common case.
+ * costs one more property look-up per future when the order is already right, which is
+ * the common case. The look-ups are not kept in an array: one that needs memory could
+ * fail, and the order is required anyway.
  */
-static void order_async_first(struct future *futs[], int keys[], size_t nfuts)
+static void order_async_first(struct future *futs[], size_t nfuts)
 {
-	for (size_t i = 0; i < nfuts; i++)
-		keys[i] = future_has_property(futs[i], FUTURE_PROPERTY_ASYNC);
-
 	for (size_t i = 1; i < nfuts; i++) {
-		int key = keys[i];
 		struct future *fut = futs[i];
+		int key = future_has_property(fut, FUTURE_PROPERTY_ASYNC);
 		size_t j = i;
-		for (; j > 0 && keys[j - 1] < key; j--) {
-			keys[j] = keys[j - 1];
+		for (; j > 0 && future_has_property(futs[j - 1], FUTURE_PROPERTY_ASYNC) < key; j--)
 			futs[j] = futs[j - 1];
-		}
-		keys[j] = key;
 		futs[j] = fut;
 	}
 }
@@ -138,9 +133,6 @@ void runtime_wait_multiple(struct runtime *rt, struct future *futs[], size_t nfu
 	if (nfuts == 0)
 		return;
 
-	int stack_keys[STACK_KEYS];
-	int *keys = nfuts <= STACK_KEYS ? stack_keys : malloc(nfuts * sizeof(*keys));
-
 	struct future_notifier notifier = {
 		.waker = {.data = rt, .wake = runtime_wake},
 		.poller = {.ptr_to_monitor = NULL},
@@ -150,9 +142,7 @@ void runtime_wait_multiple(struct runtime *rt, struct future *futs[], size_t nfu
 
 	for (unsigned round = 1;; round++) {
 		uint64_t seen_seq = atomic_load_explicit(&rt->wake_seq, memory_order_relaxed);
-		/* without memory for the keys the order is left alone: slower, still correct */
-		if (keys != NULL)
-			order_async_first(futs, keys, nfuts);
+		order_async_first(futs, nfuts);
 		if (poll_round(futs, nfuts, &notifier) == 0)
 			break;
 		if (round % SPIN_ROUNDS == 0)
@@ -160,9 +150,6 @@ void runtime_wait_multiple(struct runtime *rt, struct future *futs[], size_t nfu
 		else
 			cpu_relax();
 	}
-
-	if (keys != stack_keys)
-		free(keys);
 }
 
 void runtime_wait(struct runtime *rt, struct future *fut)

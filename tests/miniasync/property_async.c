@@ -9,7 +9,9 @@
 
 #define STEPS 20
 
-static int completed[16];
+#define MAX_FUTURES 80
+
+static int completed[MAX_FUTURES];
 static int ncompleted;
 
 struct step_data {
@@ -27,7 +29,7 @@ static enum future_state step_task(struct future_context *ctx, struct future_not
 	struct step_data *d = future_context_get_data(ctx);
 	if (++d->counter < STEPS)
 		return FUTURE_STATE_RUNNING;
-	UT_ASSERT(ncompleted < 16);
+	UT_ASSERT(ncompleted < MAX_FUTURES);
 	completed[ncompleted++] = d->id;
 	((struct step_output *)future_context_get_output(ctx))->done = 1;
 	return FUTURE_STATE_COMPLETE;
@@ -156,6 +158,27 @@ static void test_stability(struct runtime *rt)
 	expect_order(order, 12);
 }
 
+/* The same for many futures (the runtime once needed memory for more than 64 of them). */
+static void test_many(struct runtime *rt)
+{
+	enum { N = 70 };
+	struct step_fut f[N];
+	struct future *futs[N];
+	int order[N];
+	int nasync = 0;
+	for (int i = 0; i < N; i++) {
+		f[i] = (i % 10 == 9) ? async(i) : plain(i);
+		futs[i] = FUTURE_AS_RUNNABLE(&f[i]);
+		if (i % 10 == 9)
+			order[nasync++] = i;
+	}
+	for (int i = 0, k = nasync; i < N; i++)
+		if (i % 10 != 9)
+			order[k++] = i;
+	runtime_wait_multiple(rt, futs, N);
+	expect_order(order, N);
+}
+
 int main(void)
 {
 	masync_watchdog(60);
@@ -165,6 +188,7 @@ int main(void)
 	test_chains(rt);
 	test_processed_chain(rt);
 	test_stability(rt);
+	test_many(rt);
 	runtime_delete(rt);
 	return 0;
 }
