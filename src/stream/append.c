@@ -52,10 +52,15 @@ static int space_error(struct pmemstream_region_runtime *rt, size_t size)
 	return -1;
 }
 
-static int region_state_error(struct pmemstream_region_runtime *rt)
+/* Under rt->lock: the state the region must be in for a new entry of generation gen. */
+static int region_state_error(struct pmemstream_region_runtime *rt, uint64_t gen)
 {
 	if (!rt->allocated || rt->closing) {
 		errmsg_set(EINVAL, "region %#" PRIx64 " is not allocated", rt->offset);
+		return -1;
+	}
+	if (rt->generation != gen) {
+		errmsg_set(EINVAL, "region %#" PRIx64 " was freed during the call", rt->offset);
 		return -1;
 	}
 	if (rt->reservation_offset != INVALID_OFFSET) {
@@ -173,12 +178,13 @@ enum reservation_kind {
 };
 
 /* data: the payload of a synchronous append, written here if r->written says so */
-static int reserve_space(struct pmemstream *s, struct pmemstream_region_runtime *rt, size_t size,
-			 enum reservation_kind kind, const void *data, struct reservation *r)
+static int reserve_space(struct pmemstream *s, struct pmemstream_region_runtime *rt, uint64_t gen,
+			 size_t size, enum reservation_kind kind, const void *data,
+			 struct reservation *r)
 {
 	int manual = kind == RESERVE_MANUAL;
 	spin_lock(&rt->lock);
-	if (region_state_error(rt)) {
+	if (region_state_error(rt, gen)) {
 		spin_unlock(&rt->lock);
 		return -1;
 	}
@@ -232,13 +238,15 @@ static int reserve_space(struct pmemstream *s, struct pmemstream_region_runtime 
 
 /* Turns the outstanding reservation into a published entry of the given size. */
 static int claim_reservation(struct pmemstream *s, struct pmemstream_region_runtime *rt,
-			     uint64_t entry, size_t size, struct reservation *r)
+			     uint64_t gen, uint64_t entry, size_t size, struct reservation *r)
 {
 	int ret = -1;
 
 	spin_lock(&rt->lock);
 	if (!rt->allocated || rt->closing) {
 		errmsg_set(EINVAL, "region %#" PRIx64 " is not allocated", rt->offset);
+	} else if (rt->generation != gen) {
+		errmsg_set(EINVAL, "region %#" PRIx64 " was freed during the call", rt->offset);
 	} else if (rt->reservation_offset == INVALID_OFFSET || rt->reservation_offset != entry) {
 		errmsg_set(EINVAL,
 			   "%#" PRIx64 " is not an outstanding reservation of region %#" PRIx64,
@@ -275,9 +283,10 @@ static void write_header(struct pmemstream *s, uint64_t entry, size_t size, uint
 /* Everything that may have to wait or fail without side effects, before a timestamp is taken. */
 static struct pmemstream_region_runtime *prepare(struct pmemstream *s,
 						 struct pmemstream_region region,
-						 struct pmemstream_region_runtime *given)
+						 struct pmemstream_region_runtime *given,
+						 uint64_t *gen)
 {
-	struct pmemstream_region_runtime *rt = region_get(s, region, given);
+	struct pmemstream_region_runtime *rt = region_get_at(s, region, given, gen);
 	if (rt == NULL || region_open_for_write(rt))
 		return NULL;
 	if (op_table_prepare(&s->ops_table, __atomic_load_n(&s->next_timestamp, __ATOMIC_RELAXED),
@@ -345,14 +354,15 @@ append_begin(struct pmemstream *s, struct pmemstream_region region,
 	     struct pmemstream_region_runtime *region_runtime, const void *data, size_t size,
 	     enum reservation_kind kind, struct reservation *r)
 {
-	struct pmemstream_region_runtime *rt = prepare(s, region, region_runtime);
+	uint64_t gen;
+	struct pmemstream_region_runtime *rt = prepare(s, region, region_runtime, &gen);
 	if (rt == NULL)
 		return NULL;
 	if (size > 0 && data == NULL) {
 		errmsg_set(EINVAL, "data is NULL");
 		return NULL;
 	}
-	if (reserve_space(s, rt, size, kind, data, r))
+	if (reserve_space(s, rt, gen, size, kind, data, r))
 		return NULL;
 	return rt;
 }
@@ -460,7 +470,8 @@ int pmemstream_reserve(struct pmemstream *stream, struct pmemstream_region regio
 		errmsg_set(EINVAL, "stream is NULL");
 		return -1;
 	}
-	struct pmemstream_region_runtime *rt = region_get(s, region, region_runtime);
+	uint64_t gen;
+	struct pmemstream_region_runtime *rt = region_get_at(s, region, region_runtime, &gen);
 	if (rt == NULL)
 		return -1;
 	if (reserved_entry == NULL || data == NULL) {
@@ -471,7 +482,7 @@ int pmemstream_reserve(struct pmemstream *stream, struct pmemstream_region regio
 	if (region_open_for_write(rt))
 		return -1;
 	struct reservation r;
-	if (reserve_space(s, rt, size, RESERVE_MANUAL, NULL, &r))
+	if (reserve_space(s, rt, gen, size, RESERVE_MANUAL, NULL, &r))
 		return -1;
 	reserved_entry->offset = r.entry;
 	*data = (char *)stream_ptr(s, r.entry) + ENTRY_HEADER_SIZE;
@@ -488,10 +499,11 @@ publish_begin(struct pmemstream *s, struct pmemstream_region region,
 		errmsg_set(EINVAL, "stream is NULL");
 		return NULL;
 	}
-	struct pmemstream_region_runtime *rt = prepare(s, region, region_runtime);
+	uint64_t gen;
+	struct pmemstream_region_runtime *rt = prepare(s, region, region_runtime, &gen);
 	if (rt == NULL)
 		return NULL;
-	if (claim_reservation(s, rt, entry.offset, size, r))
+	if (claim_reservation(s, rt, gen, entry.offset, size, r))
 		return NULL;
 
 	write_header(s, r->entry, size, r->timestamp);

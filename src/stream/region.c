@@ -38,30 +38,40 @@ uint64_t region_new_generation(void)
  * generations always differ; it scrambles the bits so that small integers passed by mistake
  * do not match. Users never dereference the handle.
  */
-static struct pmemstream_region_runtime *handle_of(struct pmemstream_region_runtime *rt)
+static struct pmemstream_region_runtime *handle_of(uint64_t generation)
 {
-	uint64_t x = __atomic_load_n(&rt->generation, __ATOMIC_ACQUIRE);
+	uint64_t x = generation;
 	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
 	x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
 	return (struct pmemstream_region_runtime *)(uintptr_t)(x ^ (x >> 31));
 }
 
-struct pmemstream_region_runtime *region_get(struct pmemstream *s, struct pmemstream_region r,
-					     struct pmemstream_region_runtime *given)
+struct pmemstream_region_runtime *region_get_at(struct pmemstream *s, struct pmemstream_region r,
+						struct pmemstream_region_runtime *given,
+						uint64_t *generation)
 {
 	struct pmemstream_region_runtime *rt = region_lookup(s, r.offset);
 	if (rt == NULL) {
 		errmsg_set(EINVAL, "%#" PRIx64 " is not an allocated region", r.offset);
 		return NULL;
 	}
-	if (given != NULL && given != handle_of(rt)) {
+	uint64_t gen = __atomic_load_n(&rt->generation, __ATOMIC_ACQUIRE);
+	if (given != NULL && given != handle_of(gen)) {
 		errmsg_set(EINVAL,
 			   "region runtime is not that of region %#" PRIx64
 			   " as allocated now (stale, or another region's)",
 			   r.offset);
 		return NULL;
 	}
+	if (generation != NULL)
+		*generation = gen;
 	return rt;
+}
+
+struct pmemstream_region_runtime *region_get(struct pmemstream *s, struct pmemstream_region r,
+					     struct pmemstream_region_runtime *given)
+{
+	return region_get_at(s, r, given, NULL);
 }
 
 int entry_is_valid(struct pmemstream *s, struct pmemstream_region_runtime *rt, uint64_t offset,
@@ -220,6 +230,6 @@ int pmemstream_region_runtime_initialize(struct pmemstream *stream, struct pmems
 	struct pmemstream_region_runtime *rt = region_get(stream, region, NULL);
 	if (rt == NULL || region_open_for_write(rt) != 0)
 		return -1;
-	*runtime = handle_of(rt);
+	*runtime = handle_of(__atomic_load_n(&rt->generation, __ATOMIC_ACQUIRE));
 	return 0;
 }

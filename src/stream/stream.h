@@ -140,6 +140,13 @@ static inline uint64_t load_persisted(struct pmemstream *s)
 struct pmemstream_region_runtime *region_lookup(struct pmemstream *s, uint64_t offset);
 struct pmemstream_region_runtime *region_get(struct pmemstream *s, struct pmemstream_region r,
 					     struct pmemstream_region_runtime *given);
+/*
+ * region_get, also giving the generation it found: a writer re-checks it under the region's
+ * lock, so that nothing it began before a free lands in the region allocated again.
+ */
+struct pmemstream_region_runtime *region_get_at(struct pmemstream *s, struct pmemstream_region r,
+						struct pmemstream_region_runtime *given,
+						uint64_t *generation);
 int region_open_for_write(struct pmemstream_region_runtime *rt);
 /* A region generation never drawn before in the process; never 0. */
 uint64_t region_new_generation(void);
