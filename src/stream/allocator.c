@@ -303,11 +303,18 @@ int pmemstream_region_free(struct pmemstream *stream, struct pmemstream_region r
 	size_classes_push(&s->free_classes, rt->end - rt->offset, rt->offset);
 
 	spin_lock(&rt->lock);
-	__atomic_store_n(&rt->allocated, 0, __ATOMIC_RELEASE);
+	__atomic_store_n(&rt->allocated, 0, __ATOMIC_SEQ_CST);
 	__atomic_store_n(&rt->writable, 0, __ATOMIC_RELEASE);
-	__atomic_store_n(&rt->generation, region_new_generation(), __ATOMIC_RELEASE);
+	__atomic_store_n(&rt->generation, region_new_generation(), __ATOMIC_SEQ_CST);
 	rt->closing = 0;
 	spin_unlock(&rt->lock);
+	/*
+	 * Iterators that found the region alive finish their reads before the space can be
+	 * allocated again (allocation waits for alloc_lock); later ones see it freed.
+	 */
+	unsigned spins = 0;
+	while (__atomic_load_n(&rt->readers, __ATOMIC_SEQ_CST) != 0)
+		backoff(&spins);
 	ret = 0;
 out:
 	pthread_mutex_unlock(&s->alloc_lock);

@@ -107,10 +107,14 @@ int pmemstream_entry_iterator_new(struct pmemstream_entry_iterator **iterator,
 	return 0;
 }
 
+/*
+ * Sequentially consistent, after the reader announced itself: either region_free sees the
+ * reader and waits for it, or the reader sees the region freed (Dekker).
+ */
 static int region_alive(struct pmemstream_entry_iterator *it)
 {
-	return __atomic_load_n(&it->rt->allocated, __ATOMIC_ACQUIRE) &&
-	       __atomic_load_n(&it->rt->generation, __ATOMIC_ACQUIRE) == it->generation;
+	return __atomic_load_n(&it->rt->allocated, __ATOMIC_SEQ_CST) &&
+	       __atomic_load_n(&it->rt->generation, __ATOMIC_SEQ_CST) == it->generation;
 }
 
 /* Whether an entry follows it->prev_ts at offset; its total size and timestamp if so. */
@@ -118,11 +122,18 @@ static int valid_at(struct pmemstream_entry_iterator *it, uint64_t offset, uint6
 		    uint64_t *ts)
 {
 	struct pmemstream *s = it->stream;
-	if (offset == INVALID_OFFSET || !region_alive(it))
+	struct pmemstream_region_runtime *rt = it->rt;
+	if (offset == INVALID_OFFSET)
 		return 0;
-	uint64_t committed = load_committed(s);
-	uint64_t max_valid = pm_load(&region_hdr(s, it->rt->offset)->max_valid_timestamp);
-	return entry_is_valid(s, it->rt, offset, committed, max_valid, it->prev_ts, total, ts);
+	__atomic_add_fetch(&rt->readers, 1, __ATOMIC_SEQ_CST);
+	int valid = 0;
+	if (region_alive(it)) {
+		uint64_t committed = load_committed(s);
+		uint64_t max_valid = pm_load(&region_hdr(s, rt->offset)->max_valid_timestamp);
+		valid = entry_is_valid(s, rt, offset, committed, max_valid, it->prev_ts, total, ts);
+	}
+	__atomic_sub_fetch(&rt->readers, 1, __ATOMIC_RELEASE);
+	return valid;
 }
 
 int pmemstream_entry_iterator_is_valid(struct pmemstream_entry_iterator *iterator)

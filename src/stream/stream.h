@@ -61,6 +61,13 @@ struct pmemstream_region_runtime {
 	uint64_t own_sync_entry;
 	uint64_t line_image_at;
 	_Alignas(CACHELINE_SIZE) unsigned char line_image[CACHELINE_SIZE];
+
+	/*
+	 * Entry iterators reading the region (entry.c); region_free waits for them, so that
+	 * nothing of the region's next allocation is ever read through an iterator of an
+	 * earlier one. A line of its own: readers change it, appenders never look at it.
+	 */
+	_Alignas(CACHELINE_SIZE) unsigned readers;
 };
 
 /* Where the terminator behind an entry ending at next ends (cut short by the region end). */

@@ -5,7 +5,9 @@
  * region (man 3: a handle of a freed region is refused). Appenders write the number of the
  * allocation whose handle they use; after each round the region may hold only entries of
  * its own allocation, and a reservation made with a stale handle must not be left behind
- * (it would block the region with EBUSY).
+ * (it would block the region with EBUSY). A reader walks the region with iterators all the
+ * while: an iterator of a freed allocation must read nothing of the next one (the thread
+ * checkers run this test; a read racing with the new allocation's writes is reported).
  *
  * usage: stream_free_race ROUNDS
  */
@@ -51,16 +53,22 @@ static void check_result(int ret)
 		UT_FATAL("append failed with errno %d: %s", errno, pmemstream_errormsg());
 }
 
+/*
+ * Entries of several sizes, so that the entries of one allocation do not start where those
+ * of the one before did: a stale reader would then read the payload a copy is writing.
+ */
 static void *appender(void *arg)
 {
 	unsigned k = (unsigned)(uintptr_t)arg;
+	uint64_t payload[8] = {0};
 	while (!__atomic_load_n(&stop, __ATOMIC_ACQUIRE)) {
 		uint64_t number;
 		struct pmemstream_region_runtime *handle;
 		current_get(&number, &handle);
 		if (k++ % 4 != 0) {
-			check_result(
-				pmemstream_append(S, R, handle, &number, sizeof(number), NULL));
+			payload[0] = number;
+			size_t size = sizeof(payload[0]) * (1 + k % 8);
+			check_result(pmemstream_append(S, R, handle, payload, size, NULL));
 			continue;
 		}
 		struct pmemstream_entry e;
@@ -75,6 +83,29 @@ static void *appender(void *arg)
 		}
 	}
 	return NULL;
+}
+
+/* Walks the region's entries over and over, through frees and reallocations. */
+static void *reader(void *arg)
+{
+	(void)arg;
+	size_t walks = 0;
+	while (!__atomic_load_n(&stop, __ATOMIC_ACQUIRE)) {
+		struct pmemstream_entry_iterator *it;
+		if (pmemstream_entry_iterator_new(&it, S, R) != 0) {
+			UT_ASSERTeq(errno, EINVAL); /* between a free and the reallocation */
+			continue;
+		}
+		pmemstream_entry_iterator_seek_first(it);
+		/* (get may answer "none" here: the region can be freed after is_valid) */
+		while (pmemstream_entry_iterator_is_valid(it) == 0) {
+			(void)pmemstream_entry_iterator_get(it);
+			pmemstream_entry_iterator_next(it);
+		}
+		pmemstream_entry_iterator_delete(&it);
+		walks++;
+	}
+	return (void *)walks;
 }
 
 /* Every entry of the region was appended with the handle of allocation "number". */
@@ -119,9 +150,10 @@ int main(int argc, char **argv)
 	UT_ASSERTeq(pmemstream_region_runtime_initialize(S, R, &handle), 0);
 	current_set(1, handle);
 
-	pthread_t threads[APPENDERS];
+	pthread_t threads[APPENDERS], walker;
 	for (unsigned i = 0; i < APPENDERS; i++)
 		UT_ASSERTeq(pthread_create(&threads[i], NULL, appender, (void *)(uintptr_t)i), 0);
+	UT_ASSERTeq(pthread_create(&walker, NULL, reader, NULL), 0);
 
 	size_t entries = 0;
 	for (uint64_t number = 1; number <= rounds; number++) {
@@ -139,8 +171,11 @@ int main(int argc, char **argv)
 	__atomic_store_n(&stop, 1, __ATOMIC_RELEASE);
 	for (unsigned i = 0; i < APPENDERS; i++)
 		UT_ASSERTeq(pthread_join(threads[i], NULL), 0);
+	void *walks;
+	UT_ASSERTeq(pthread_join(walker, &walks), 0);
 	entries += check_entries(rounds + 1);
-	printf("%u reallocations, %zu entries checked\n", rounds, entries);
+	printf("%u reallocations, %zu entries checked, %zu walks\n", rounds, entries,
+	       (size_t)(uintptr_t)walks);
 
 	pmemstream_delete(&S);
 	tm_destroy(&tm);
