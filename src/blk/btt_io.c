@@ -150,7 +150,8 @@ int btt_commit(struct btt *b, struct btt_arena *a, unsigned lane, uint32_t prema
 }
 
 /* rounds a writer waits for the readers of its free block: 128 pauses, then yields */
-#define BTT_FREE_BLOCK_SPINS 256
+#define BTT_FREE_BLOCK_SPINS  256
+#define BTT_FREE_BLOCK_PAUSES 128
 
 /*
  * Waits for readers of the lane's free block, but not for ever: a reader that keeps it
@@ -161,10 +162,7 @@ static bool free_block_released(const struct btt *b, const struct btt_arena *a, 
 	for (unsigned spins = 0; btt_block_in_use(b, a, free_entry); spins++) {
 		if (spins == BTT_FREE_BLOCK_SPINS)
 			return false;
-		if (spins < 128)
-			cpu_relax();
-		else
-			sched_yield();
+		pause_or_yield(spins, BTT_FREE_BLOCK_PAUSES);
 	}
 	return true;
 }

@@ -66,19 +66,14 @@ bool lane_try_acquire(struct lanes *l, unsigned *lane)
 	return false;
 }
 
-static void lane_backoff(unsigned round)
-{
-	if (round < 64)
-		cpu_relax();
-	else
-		sched_yield();
-}
+/* rounds of waiting for a lane before yielding */
+#define LANE_PAUSES 64
 
 unsigned lane_acquire_scan(struct lanes *l)
 {
 	unsigned lane;
 	for (unsigned round = 0; !lane_try_acquire(l, &lane); round++)
-		lane_backoff(round);
+		pause_or_yield(round, LANE_PAUSES);
 	return lane;
 }
 
@@ -111,6 +106,6 @@ unsigned lane_acquire_read_scan(struct lanes *l)
 			return lane;
 		if (round >= READ_LANE_ROUNDS && read_only_try_acquire(l, &lane))
 			return lane;
-		lane_backoff(round);
+		pause_or_yield(round, LANE_PAUSES);
 	}
 }

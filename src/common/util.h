@@ -45,4 +45,16 @@ static inline void cpu_relax(void)
 	sched_yield();
 }
 
+/*
+ * One round of waiting for another thread: a pause for the first "pauses" rounds, then the
+ * CPU handed over, since the thread waited for may be preempted and need it.
+ */
+static inline void pause_or_yield(unsigned round, unsigned pauses)
+{
+	if (round < pauses)
+		cpu_relax();
+	else
+		sched_yield();
+}
+
 #endif

@@ -7,7 +7,6 @@
 #include "libminiasync/data_mover_threads.h"
 
 #include <pthread.h>
-#include <sched.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -106,12 +105,8 @@ static void threads_op_delete(void *data, const struct vdm_operation *operation,
 	 * threads than CPUs, spinning on would keep it from running.
 	 */
 	for (unsigned spins = 0; !atomic_load_explicit(&record->worker_done, memory_order_acquire);
-	     spins++) {
-		if (spins < WORKER_DONE_SPINS)
-			cpu_relax();
-		else
-			sched_yield();
-	}
+	     spins++)
+		pause_or_yield(spins, WORKER_DONE_SPINS);
 	operation_fill_output(operation, output);
 	op_pool_put(record);
 }

@@ -29,11 +29,6 @@ static uint64_t *link_of(struct pmemstream *s, uint64_t node, enum list_kind k)
 	return k == LIST_FREE ? &h->next_free : &h->next_allocated;
 }
 
-static uint64_t region_total_size(struct pmemstream *s, uint64_t node)
-{
-	return span_size(pm_load_relaxed(&region_hdr(s, node)->size_and_type)) + REGION_HEADER_SIZE;
-}
-
 static void store_flush(struct pmemstream *s, uint64_t *word, uint64_t value)
 {
 	/* the line with W is rewritten whole from its image: keep the image current */
@@ -400,12 +395,6 @@ static uint64_t prev_in(const struct node_list *l, size_t i)
 	return i == 0 ? INVALID_OFFSET : l->nodes[i - 1];
 }
 
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-	return x < y ? -1 : x > y;
-}
-
 /* Spec 3.2 step 4: complete or roll back interrupted allocations and frees. */
 static int redo(struct pmemstream *s, struct node_list *alloc, struct node_list *freel)
 {
@@ -474,7 +463,7 @@ static int check_disjoint(struct pmemstream *s, struct node_list *alloc, struct 
 		memcpy(sorted, alloc->nodes, alloc->count * sizeof(uint64_t));
 	if (freel->count > 0)
 		memcpy(sorted + alloc->count, freel->nodes, freel->count * sizeof(uint64_t));
-	qsort(sorted, n, sizeof(uint64_t), cmp_u64);
+	qsort(sorted, n, sizeof(uint64_t), node_cmp);
 	for (size_t i = 0; i < n; i++) {
 		uint64_t end = sorted[i] + region_total_size(s, sorted[i]);
 		if (i + 1 < n && end > sorted[i + 1])

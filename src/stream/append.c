@@ -52,7 +52,7 @@ static int space_error(struct pmemstream_region_runtime *rt, size_t size)
 	return -1;
 }
 
-/* Under rt->lock: the state the region must be in for a new entry of generation gen. */
+/* Under rt->lock: the region is still the allocation of generation gen. */
 static int region_state_error(struct pmemstream_region_runtime *rt, uint64_t gen)
 {
 	if (!rt->allocated || rt->closing) {
@@ -63,6 +63,12 @@ static int region_state_error(struct pmemstream_region_runtime *rt, uint64_t gen
 		errmsg_set(EINVAL, "region %#" PRIx64 " was freed during the call", rt->offset);
 		return -1;
 	}
+	return 0;
+}
+
+/* Under rt->lock: no new space while a manual reservation is outstanding. */
+static int reservation_pending_error(struct pmemstream_region_runtime *rt)
+{
 	if (rt->reservation_offset != INVALID_OFFSET) {
 		errmsg_set(EBUSY, "region %#" PRIx64 " has an outstanding reservation at %#" PRIx64,
 			   rt->offset, rt->reservation_offset);
@@ -184,7 +190,7 @@ static int reserve_space(struct pmemstream *s, struct pmemstream_region_runtime 
 {
 	int manual = kind == RESERVE_MANUAL;
 	spin_lock(&rt->lock);
-	if (region_state_error(rt, gen)) {
+	if (region_state_error(rt, gen) || reservation_pending_error(rt)) {
 		spin_unlock(&rt->lock);
 		return -1;
 	}
@@ -236,27 +242,34 @@ static int reserve_space(struct pmemstream *s, struct pmemstream_region_runtime 
 	return 0;
 }
 
-/* Turns the outstanding reservation into a published entry of the given size. */
-static int claim_reservation(struct pmemstream *s, struct pmemstream_region_runtime *rt,
-			     uint64_t gen, uint64_t entry, size_t size, struct reservation *r)
+/* Under rt->lock: entry is the region's outstanding reservation, and size fits in it. */
+static int reservation_mismatch_error(struct pmemstream_region_runtime *rt, uint64_t entry,
+				      size_t size)
 {
-	int ret = -1;
-
-	spin_lock(&rt->lock);
-	if (!rt->allocated || rt->closing) {
-		errmsg_set(EINVAL, "region %#" PRIx64 " is not allocated", rt->offset);
-	} else if (rt->generation != gen) {
-		errmsg_set(EINVAL, "region %#" PRIx64 " was freed during the call", rt->offset);
-	} else if (rt->reservation_offset == INVALID_OFFSET || rt->reservation_offset != entry) {
+	if (rt->reservation_offset == INVALID_OFFSET || rt->reservation_offset != entry) {
 		errmsg_set(EINVAL,
 			   "%#" PRIx64 " is not an outstanding reservation of region %#" PRIx64,
 			   entry, rt->offset);
-	} else if (size > rt->end - entry - ENTRY_HEADER_SIZE) {
+		return -1;
+	}
+	if (size > rt->end - entry - ENTRY_HEADER_SIZE) {
 		errmsg_set(EINVAL,
 			   "cannot publish %zu bytes: reservation at %#" PRIx64
 			   " has room for %" PRIu64,
 			   size, entry, rt->end - entry - ENTRY_HEADER_SIZE);
-	} else {
+		return -1;
+	}
+	return 0;
+}
+
+/* Turns the outstanding reservation into a published entry of the given size. */
+static int claim_reservation(struct pmemstream *s, struct pmemstream_region_runtime *rt,
+			     uint64_t gen, uint64_t entry, size_t size, struct reservation *r)
+{
+	spin_lock(&rt->lock);
+	int ret =
+		region_state_error(rt, gen) || reservation_mismatch_error(rt, entry, size) ? -1 : 0;
+	if (ret == 0) {
 		/* the reservation is the region's last one, so it may grow or shrink */
 		r->entry = entry;
 		r->total = entry_total_size(size);
@@ -267,7 +280,6 @@ static int claim_reservation(struct pmemstream *s, struct pmemstream_region_runt
 		r->timestamp = __atomic_fetch_add(&s->next_timestamp, 1, __ATOMIC_RELAXED);
 		rt->last_timestamp = r->timestamp;
 		rt->reservation_offset = INVALID_OFFSET;
-		ret = 0;
 	}
 	spin_unlock(&rt->lock);
 	return ret;

@@ -33,4 +33,11 @@ static inline int node_list_push(struct node_list *l, uint64_t node)
 	return 0;
 }
 
+/* qsort order of offsets */
+static inline int node_cmp(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
 #endif

@@ -227,9 +227,10 @@ int pmemstream_region_runtime_initialize(struct pmemstream *stream, struct pmems
 		errmsg_set(EINVAL, "runtime output pointer is NULL");
 		return -1;
 	}
-	struct pmemstream_region_runtime *rt = region_get(stream, region, NULL);
+	uint64_t gen;
+	struct pmemstream_region_runtime *rt = region_get_at(stream, region, NULL, &gen);
 	if (rt == NULL || region_open_for_write(rt) != 0)
 		return -1;
-	*runtime = handle_of(__atomic_load_n(&rt->generation, __ATOMIC_ACQUIRE));
+	*runtime = handle_of(gen);
 	return 0;
 }

@@ -30,17 +30,6 @@ static int collect(struct pmemstream *s, uint64_t head, int free_list, struct no
 	return 0;
 }
 
-static int cmp_offsets(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-	return x < y ? -1 : x > y;
-}
-
-static uint64_t region_end(struct pmemstream *s, uint64_t node)
-{
-	return node + span_size(region_hdr(s, node)->size_and_type) + REGION_HEADER_SIZE;
-}
-
 /*
  * The header at sorted[i] is restored if it reads EMPTY, the region before it ends exactly
  * there (the one whose entry filled it), and the space up to the next region (or the bump
@@ -53,7 +42,7 @@ static void repair_at(struct pmemstream *s, const uint64_t *sorted, size_t n, si
 		return;
 	const struct region_header *before = region_hdr(s, sorted[i - 1]);
 	if (span_type(before->size_and_type) != SPAN_REGION ||
-	    region_end(s, sorted[i - 1]) != sorted[i])
+	    sorted[i - 1] + region_total_size(s, sorted[i - 1]) != sorted[i])
 		return;
 	uint64_t end = i + 1 < n ? sorted[i + 1] : s->header->allocator.free_offset;
 	if (end <= sorted[i] + REGION_HEADER_SIZE || end > s->usable_size)
@@ -73,7 +62,7 @@ int region_headers_repair(struct pmemstream *s)
 	}
 	if (listed.count == 0)
 		return 0;
-	qsort(listed.nodes, listed.count, sizeof(*listed.nodes), cmp_offsets);
+	qsort(listed.nodes, listed.count, sizeof(*listed.nodes), node_cmp);
 	size_t n = 0; /* a region on both lists (an interrupted allocation) counts once */
 	for (size_t i = 0; i < listed.count; i++)
 		if (n == 0 || listed.nodes[n - 1] != listed.nodes[i])

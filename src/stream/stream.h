@@ -128,6 +128,13 @@ static inline struct region_header *region_hdr(struct pmemstream *s, uint64_t of
 	return (struct region_header *)(s->data + offset);
 }
 
+/* Header included, as its header says (trusted only once recovery checked it). */
+static inline uint64_t region_total_size(struct pmemstream *s, uint64_t offset)
+{
+	return span_size(pm_load_relaxed(&region_hdr(s, offset)->size_and_type)) +
+	       REGION_HEADER_SIZE;
+}
+
 static inline struct entry_header *entry_hdr(struct pmemstream *s, uint64_t offset)
 {
 	return (struct entry_header *)(s->data + offset);
